@@ -1,0 +1,72 @@
+"""The Flask application factory."""
+
+import logging
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from wxapp_backend.config import ROOT, load_settings
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(overrides=None):
+    """Build the app from environment settings, then apply ``overrides``.
+
+    Raises ``ConfigError`` in production when a required secret is missing.
+    """
+    app = Flask(__name__, instance_path=str(ROOT / "instance"))
+    app.config.update(load_settings())
+    app.config["MIGRATIONS_DIR"] = ROOT / "migrations"
+    if overrides:
+        app.config.update(overrides)
+    _normalise_database_uri(app)
+    _configure_logging(app)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    from wxapp_backend import extensions
+
+    extensions.init_app(app)
+    _register_blueprints(app)
+    _register_extensions(app)
+    return app
+
+
+def _normalise_database_uri(app):
+    from wxapp_backend.config import _normalise_database_url
+
+    app.config["SQLALCHEMY_DATABASE_URI"] = _normalise_database_url(
+        app.config["SQLALCHEMY_DATABASE_URI"]
+    )
+
+
+def _configure_logging(app):
+    level = os.environ.get("LOG_LEVEL", "INFO").upper()
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
+def _register_blueprints(app):
+    from wxapp_backend import errors, health
+    from wxapp_backend.api import api_blueprint
+
+    errors.init_app(app)
+    app.register_blueprint(health.blueprint)
+    app.register_blueprint(api_blueprint)
+
+
+def _register_extensions(app):
+    """Attach parts built in other packages; each has its own ``init_app``."""
+    from wxapp_backend import cli
+
+    cli.init_app(app)
+    for module_name in app.config.get("EXTRA_INIT_MODULES", DEFAULT_PARTS):
+        module = __import__(module_name, fromlist=["init_app"])
+        module.init_app(app)
+
+
+# Parts that register themselves on the app. A part missing from this list
+# is simply not mounted; each is listed once, here.
+DEFAULT_PARTS = ()

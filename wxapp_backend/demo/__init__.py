@@ -1,0 +1,1 @@
+"""Demo data for development and the end-to-end story."""
