@@ -4,6 +4,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+from flask import current_app, has_app_context
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from models.base import UTCDateTime, db, utcnow
@@ -77,7 +78,12 @@ class User(db.Model):
         return self.service_openid is not None
 
     def set_password(self, password):
-        self.password_hash = generate_password_hash(password)
+        # Tests lower the work factor through PASSWORD_HASH_METHOD; the
+        # default is werkzeug's scrypt.
+        method = "scrypt"
+        if has_app_context():
+            method = current_app.config.get("PASSWORD_HASH_METHOD", method)
+        self.password_hash = generate_password_hash(password, method=method)
 
     def check_password(self, password):
         if not self.password_hash:
