@@ -9,6 +9,7 @@ from models.town import Town
 from models.account import Company, User, ApiSession, UploadedFile
 from models.project import Project, Entry, Revision, Review
 from models.audit import AuditEvent
+from models.delivery import Delivery
 
 __all__ = [
     "db",
@@ -23,4 +24,5 @@ __all__ = [
     "Revision",
     "Review",
     "AuditEvent",
+    "Delivery",
 ]
