@@ -130,7 +130,7 @@ def _migrate(app):
     import flask_migrate
 
     with app.app_context():
-        flask_migrate.upgrade(directory=str(app.config["MIGRATIONS_DIR"]))
+        flask_migrate.upgrade(directory=str(app.config["MIGRATIONS_DIR"]), revision="heads")
 
 
 @pytest.fixture(scope="session")
