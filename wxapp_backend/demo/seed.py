@@ -66,7 +66,10 @@ def seed(force=False):
     count = 0
     for town_index, town in enumerate(towns):
         reviewer = User.query.filter_by(username=f"{town.slug}_reviewer").one()
-        for plan_index, plan in enumerate(PLANS):
+        # Towns differ in size and progress so that the dashboard shows
+        # something to compare.
+        for plan_index in range(4 + (town_index * 3) % 5):
+            plan = PLANS[(plan_index + town_index) % len(PLANS)]
             owner = staff[(town_index + plan_index) % len(staff)]
             _create_demo_project(schema, rng, town, owner, reviewer, plan)
             count += 1
