@@ -46,6 +46,9 @@ def _configure_logging(app):
     logging.basicConfig(
         level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # urllib3 logs request URLs at DEBUG, and WeChat URLs carry the access
+    # token or the app secret in their query string.
+    logging.getLogger("urllib3").setLevel(max(logging.INFO, logging.getLevelName(level)))
 
 
 def _register_blueprints(app):
