@@ -92,7 +92,8 @@ PROJECT_ID = {"name": "project_id", "in": "path", "required": True, "schema": IN
 CATEGORY = {"name": "category", "in": "path", "required": True,
             "schema": {"type": "string", "maxLength": 32}}
 PAGE = [
-    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+    {"name": "page", "in": "query",
+     "schema": {"type": "integer", "minimum": 1, "maximum": 1_000_000}},
     {"name": "per_page", "in": "query",
      "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
     {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 60}},
@@ -178,6 +179,28 @@ ROUTES = [
 
 # Routes added by other parts (WeChat binding, for one) append here.
 EXTRA_ROUTES = []
+
+# WeChat service-account binding (bot.binding).
+BINDING = _object({
+    "scene": STRING, "status": {"enum": ["pending", "bound", "expired"]},
+    "expires_at": {"type": "string", "format": "date-time"}, "qr_image_url": STRING,
+}, ("scene", "status", "expires_at", "qr_image_url"))
+BINDING_RESULT = _object({"binding": BINDING, "wechat_bound": {"type": "boolean"}},
+                         ("binding", "wechat_bound"))
+SCENE = {"name": "scene", "in": "path", "required": True,
+         "schema": {"type": "string", "maxLength": 64}}
+EXTRA_ROUTES += [
+    ("post", "/api/wechat/binding", "获取绑定服务号的二维码（一次性，限时有效）", BEARER, [],
+     None, _responses(201, BINDING_RESULT, 401, 403, 429, 503)),
+    ("get", "/api/wechat/binding/{scene}", "查询绑定状态（轮询）", BEARER, [SCENE], None,
+     _responses(200, BINDING_RESULT, 401, 403, 404)),
+    ("get", "/api/wechat/binding/{scene}/qr.png", "绑定二维码图片（PNG，仅本人）", BEARER,
+     [SCENE], None,
+     {"200": {"description": "二维码图片",
+              "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}}},
+      "401": {"description": "未登录"}, "404": {"description": "不存在或无权查看"},
+      "410": {"description": "二维码已过期"}}),
+]
 
 
 def build_document():
