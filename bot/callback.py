@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.binding import bind_scene, mask_openid, set_following
 from bot.delivery import record_job_result
-from bot.errors import BadPayload, CallbackError, InvalidSignature, TooLarge
+from bot.errors import CallbackError, TooLarge
 from bot.inbound import binding_scene, build_text_reply, dedup_key
 from bot.web import wechat_services
 from models import CallbackReceipt, db, utcnow
@@ -41,10 +41,6 @@ REPLY_WELCOME_BACK = "欢迎回来，{name}。您的微信已绑定，通知和�
 
 MAX_KEY_LENGTH = CallbackReceipt.dedupe_key.type.length
 
-# NOTE: bot.crypto raises InvalidSignature (403) with this text when the
-# decrypted payload names another appid. Its msg_signature was valid, so the
-# callback responds 400 (bad payload). The match breaks if the text changes.
-WRONG_APPID_MESSAGE = "appid inside the payload is not this app's"
 
 
 @blueprint.get("/wechat/callback")
@@ -63,7 +59,7 @@ def receive_push():
     codec = wechat_services().codec
     try:
         body = _read_body(codec.max_bytes)
-        message = _parse(codec, body)
+        message = codec.parse(body, request.args)
     except CallbackError as exc:
         return _reject(exc)
 
@@ -72,16 +68,6 @@ def receive_push():
         return _text(NO_REPLY)
     reply_xml = build_text_reply(message, reply)
     return _text(codec.render_reply(reply_xml, request.args), "application/xml")
-
-
-def _parse(codec, body):
-    # NOTE: bot.inbound.parse_xml lets the parser's LookupError (an unknown
-    # encoding in the XML declaration) and decoding errors through, so they
-    # are turned into BadPayload here, so the response is 400, not 500.
-    try:
-        return codec.parse(body, request.args)
-    except (LookupError, UnicodeError) as exc:
-        raise BadPayload(f"XML rejected: {type(exc).__name__}") from None
 
 
 def _read_body(max_bytes):
@@ -101,8 +87,6 @@ def _read_body(max_bytes):
 
 def _reject(exc):
     status = exc.http_status
-    if isinstance(exc, InvalidSignature) and str(exc) == WRONG_APPID_MESSAGE:
-        status = 400
     logger.warning(
         "Callback push rejected status=%s reason=%s remote=%s",
         status,

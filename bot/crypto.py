@@ -22,7 +22,7 @@ import time
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from bot.errors import BadPayload, InvalidSignature
+from bot.errors import BadPayload, InvalidSignature, WrongAppId
 
 # WeChat pads to 32-byte blocks, not to AES's 16.
 PAD_BLOCK_SIZE = 32
@@ -94,7 +94,7 @@ def decrypt(encrypted, key, appid):
     """Return the XML bytes inside ``encrypted`` (the base64 ``Encrypt`` text).
 
     Raises ``BadPayload`` for corrupt base64, ciphertext or padding, and
-    ``InvalidSignature`` when the appid inside is not ``appid``.
+    ``WrongAppId`` when the appid inside is not ``appid``.
     """
     try:
         ciphertext = base64.b64decode(encrypted, validate=True)
@@ -107,7 +107,7 @@ def decrypt(encrypted, key, appid):
     plaintext = _unpad(decryptor.update(ciphertext) + decryptor.finalize())
     xml, sender_appid = _split_plaintext(plaintext)
     if sender_appid != appid.encode():
-        raise InvalidSignature("appid inside the payload is not this app's")
+        raise WrongAppId("appid inside the payload is not this app's")
     return xml
 
 

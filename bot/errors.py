@@ -85,7 +85,7 @@ class CallbackError(WeChatError):
 
 
 class InvalidSignature(CallbackError):
-    """The push's signature, msg_signature, timestamp or inner appid is wrong."""
+    """The push's signature, msg_signature or timestamp is wrong."""
 
     http_status = 403
 
@@ -94,6 +94,10 @@ class BadPayload(CallbackError):
     """The body is not well-formed callback XML, or its ciphertext is corrupt."""
 
     http_status = 400
+
+
+class WrongAppId(BadPayload):
+    """The ciphertext decrypts, but names another app's appid."""
 
 
 class TooLarge(CallbackError):

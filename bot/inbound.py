@@ -46,7 +46,8 @@ def parse_xml(body, max_bytes):
         root = defused_fromstring(
             body, forbid_dtd=True, forbid_entities=True, forbid_external=True
         )
-    except (DefusedXmlException, ParseError) as exc:
+    except (DefusedXmlException, ParseError, LookupError, UnicodeError) as exc:
+        # LookupError: an unknown encoding named in the XML declaration.
         raise BadPayload(f"XML rejected: {type(exc).__name__}") from None
     if root.tag != "xml":
         raise BadPayload(f"root element is <{root.tag}>, expected <xml>")

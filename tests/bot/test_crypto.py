@@ -7,7 +7,7 @@ import pytest
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from bot import crypto
-from bot.errors import BadPayload, InvalidSignature
+from bot.errors import BadPayload, InvalidSignature, WrongAppId
 
 from .tencent_sample import (
     AES_KEY,
@@ -71,10 +71,10 @@ def test_sample_decrypts_to_text_message():
 
 
 def test_decrypt_rejects_other_appid():
-    with pytest.raises(InvalidSignature) as caught:
+    with pytest.raises(WrongAppId) as caught:
         crypto.decrypt(ENCRYPT, KEY, "wx0000000000000000")
 
-    assert caught.value.http_status == 403
+    assert caught.value.http_status == 400
 
 
 def test_encrypt_then_decrypt_round_trips():

@@ -4,7 +4,7 @@ import tracemalloc
 import pytest
 
 from bot import crypto
-from bot.errors import BadPayload, InvalidSignature, TooLarge
+from bot.errors import BadPayload, InvalidSignature, TooLarge, WrongAppId
 from bot.inbound import (
     CallbackCodec,
     binding_scene,
@@ -160,7 +160,7 @@ def test_safe_mode_envelope_without_encrypt_rejected(codec):
 def test_safe_mode_other_appid_rejected(codec):
     body, query = safe_push(SUBSCRIBE_EVENT, appid="wx0000000000000000")
 
-    with pytest.raises(InvalidSignature) as caught:
+    with pytest.raises(WrongAppId) as caught:
         codec.parse(body, query, now=SAMPLE_TIME)
 
     assert str(caught.value) == "appid inside the payload is not this app's"
