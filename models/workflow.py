@@ -137,8 +137,12 @@ def create_project(schema, owner, town, name, address):
     project.entries = [Entry(category=key, data={}) for key in schema.category_keys]
     db.session.add(project)
     db.session.flush()
-    for entry in project.entries:
-        entry.data = {"project_name": name, "address": address} if entry.category == "basic" else {}
+    basic = project.entry("basic")
+    if basic is not None:
+        # The project's name, address and town already fill three fields.
+        basic.data = {"project_name": name, "address": address}
+        result = schema.validate("basic", basic.data, town_name=town.name)
+        basic.completeness = result.completeness
     audit.record(owner, "project", project.id, "create", project_id=project.id,
                  to_state=STATUS_FILLING, detail={"name": name, "town": town.name})
     return project

@@ -28,6 +28,7 @@ def mask_data(category, data, full_id_numbers):
 
 def entry_summary(entry):
     return {
+        "id": entry.id,
         "category": entry.category,
         "label": schema().label(entry.category),
         "state": entry.state,

@@ -1,0 +1,6 @@
+module.exports = {
+  testEnvironment: 'jsdom',
+  roots: ['<rootDir>/tests'],
+  testMatch: ['**/*.test.js'],
+  setupFilesAfterEnv: ['<rootDir>/tests/support/setup.js'],
+}
