@@ -43,7 +43,7 @@ SCHEMAS = {
                       "user": {"oneOf": [_ref("User"), {"type": "null"}]}},
                      ("token", "registered", "user")),
     "EntrySummary": _object({
-        "category": STRING, "label": STRING,
+        "id": INTEGER, "category": STRING, "label": STRING,
         "state": {"enum": ["empty", "draft", "submitted", "approved", "returned"]},
         "state_label": STRING, "completeness": INTEGER, "version": INTEGER,
         "pending": {"type": "boolean"}, "last_opinion": NULLABLE_STRING,
