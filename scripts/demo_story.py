@@ -228,8 +228,10 @@ def story():
         for category in ("basic", "other", "manager"):
             view = call("get", category_url(project["id"], category, True), token=reviewer).json()
             if category == "basic":
-                changed = ", ".join(change["label"] for change in view["changes"])
-                show(f"与上次通过版本相比的变化：{changed or '（首次提交）'}")
+                changed = "、".join(change["label"] for change in view["changes"])
+                if view["approved_revision"] is None:
+                    changed = "尚无已通过版本，全部字段为新填写"
+                show(f"与上次通过版本相比：{changed}")
             response = call("post", category_url(project["id"], category, True) + "/approve",
                             token=reviewer, json={"revision_id": view["revision"]["id"],
                                                   "opinion": "信息核对无误"})

@@ -86,7 +86,7 @@ def run_procfile(env):
     processes = []
     for index, (name, command) in enumerate(read_procfile()):
         process = subprocess.Popen(
-            ["bash", "-c", f"exec {command}"], env=env, cwd=ROOT, text=True,
+            ["bash", "-c", command], env=env, cwd=ROOT, text=True,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
         )
         colour = COLOURS[index % len(COLOURS)]

@@ -28,6 +28,7 @@ def create_app(overrides=None):
     from wxapp_backend import extensions
 
     extensions.init_app(app)
+    _trust_proxy(app)
     _register_blueprints(app)
     _register_extensions(app)
     return app
@@ -41,6 +42,19 @@ def _normalise_database_uri(app):
     )
 
 
+def _trust_proxy(app):
+    """Behind a reverse proxy, take the client address and scheme from its headers.
+
+    ``PROXY_FIX_HOPS`` is the number of proxies in front of the app; 0 (the
+    default) trusts no forwarded header, so clients cannot fake their address.
+    """
+    hops = int(os.environ.get("PROXY_FIX_HOPS", app.config.get("PROXY_FIX_HOPS", 0)))
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+
 def _configure_logging(app):
     level = os.environ.get("LOG_LEVEL", "INFO").upper()
     logging.basicConfig(
@@ -49,15 +63,18 @@ def _configure_logging(app):
     # urllib3 logs request URLs at DEBUG, and WeChat URLs carry the access
     # token or the app secret in their query string.
     logging.getLogger("urllib3").setLevel(max(logging.INFO, logging.getLevelName(level)))
+    # Alembic announces each of its plugins at INFO whenever it is imported.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
 def _register_blueprints(app):
-    from wxapp_backend import errors, health
+    from wxapp_backend import benchmark_routes, errors, health
     from wxapp_backend.api import api_blueprint
 
     errors.init_app(app)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(api_blueprint)
+    benchmark_routes.init_app(app)
 
 
 def _register_extensions(app):
@@ -72,4 +89,4 @@ def _register_extensions(app):
 
 # Parts that register themselves on the app. A part missing from this list
 # is simply not mounted; each is listed once, here.
-DEFAULT_PARTS = ()
+DEFAULT_PARTS = ("bot.web", "jobs", "wxapp_backend.console")
