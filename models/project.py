@@ -36,6 +36,8 @@ class Project(db.Model):
     """A property-management project (物业项目) owned by one staff account."""
 
     __tablename__ = "projects"
+    # A town's list, newest first, read page by page from the index.
+    __table_args__ = (db.Index("ix_projects_town_updated", "town_id", "updated_at", "id"),)
 
     id = db.Column(db.Integer, primary_key=True)
     town_id = db.Column(db.ForeignKey("towns.id"), nullable=False, index=True)
@@ -80,7 +82,11 @@ class Entry(db.Model):
     """
 
     __tablename__ = "entries"
-    __table_args__ = (db.UniqueConstraint("project_id", "category"),)
+    __table_args__ = (
+        db.UniqueConstraint("project_id", "category"),
+        # "Projects with an entry in this state" without reading the form data.
+        db.Index("ix_entries_state_project", "state", "project_id"),
+    )
 
     id = db.Column(db.Integer, primary_key=True)
     project_id = db.Column(db.ForeignKey("projects.id"), nullable=False)

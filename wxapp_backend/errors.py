@@ -11,6 +11,7 @@ with extra keys for some codes (``current`` on a 409).
 import logging
 
 from flask import jsonify, request
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from models import db
@@ -80,6 +81,26 @@ def handle_http_exception(exc):
     return error_response(exc.code, code, message)
 
 
+def handle_database_busy(exc):
+    """Return a retry-able 503 when the database cannot run the transaction now.
+
+    OperationalError covers a SQLite file still locked after the busy
+    timeout, a PostgreSQL deadlock or serialization failure, and a lost
+    connection. The transaction is rolled back, so the client may repeat
+    the request. A repeated save whose first attempt did commit before the
+    connection failed gets the usual 409 with the current data.
+    """
+    db.session.rollback()
+    logger.warning("database unavailable method=%s path=%s error=%s",
+                   request.method, request.path, type(exc.orig).__name__)
+    headers = {"Retry-After": "1"}
+    if not _wants_json():
+        return "系统繁忙，请稍后重试", 503, headers
+    response, status = error_response(503, "database_busy", "系统繁忙，请稍后重试")
+    response.headers.update(headers)
+    return response, status
+
+
 def handle_unexpected(exc):
     db.session.rollback()
     logger.exception("unhandled error method=%s path=%s", request.method, request.path)
@@ -93,4 +114,5 @@ def init_app(app):
     app.register_error_handler(ApiError, handle_api_error)
     app.register_error_handler(WorkflowError, handle_workflow_error)
     app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(OperationalError, handle_database_busy)
     app.register_error_handler(Exception, handle_unexpected)

@@ -5,7 +5,7 @@ from flask import g, jsonify, request, send_file
 from models import Project, UploadedFile, db
 from models.account import ROLE_ADMIN, ROLE_REVIEWER
 from wxapp_backend.api import api_blueprint
-from wxapp_backend.api.session import login_required
+from wxapp_backend.api.session import get_row, login_required
 from wxapp_backend.errors import ApiError
 from wxapp_backend.uploads import store_upload, upload_path
 
@@ -25,7 +25,7 @@ def upload_file():
 @api_blueprint.get("/files/<int:file_id>")
 @login_required()
 def download_file(file_id):
-    row = db.session.get(UploadedFile, file_id)
+    row = get_row(UploadedFile, file_id)
     if row is None or not may_read_file(g.user, row):
         raise ApiError(404)
     return send_file(upload_path(row), mimetype=row.content_type,
@@ -48,7 +48,7 @@ def file_exists_for(user):
     """Return a checker telling whether ``user`` may put a file id in a form."""
 
     def exists(file_id):
-        row = db.session.get(UploadedFile, file_id)
+        row = get_row(UploadedFile, file_id)
         return row is not None and row.owner_id == user.id
 
     return exists

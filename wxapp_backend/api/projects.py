@@ -7,7 +7,7 @@ from models.account import ROLE_STAFF
 from models.scope import can_edit, can_read, sees_full_id_numbers, visible_projects
 from models.workflow import create_project, find_duplicates, save_entry
 from wxapp_backend.api import api_blueprint
-from wxapp_backend.api.commit import commit_entry_change
+from wxapp_backend.api.commit import entry_change
 from wxapp_backend.api.files import file_exists_for
 from wxapp_backend.api.queries import paginate, search_filter, status_filter
 from wxapp_backend.api.serializers import (
@@ -17,13 +17,13 @@ from wxapp_backend.api.serializers import (
     reviews_of,
     schema,
 )
-from wxapp_backend.api.session import json_body, login_required
+from wxapp_backend.api.session import get_row, json_body, login_required
 from wxapp_backend.errors import ApiError
 
 
 def readable_project(project_id):
     """Load a project the current user may read; anything else is a 404."""
-    project = db.session.get(Project, project_id)
+    project = get_row(Project, project_id)
     if project is None or not can_read(g.user, project):
         raise ApiError(404, "项目不存在或无权查看")
     return project
@@ -51,7 +51,7 @@ def list_projects():
 def add_project():
     body = json_body(required=("name", "address", "town_id"))
     town_id = body["town_id"]
-    town = db.session.get(Town, town_id) if isinstance(town_id, int) else None
+    town = get_row(Town, town_id)
     if town is None or not town.active:
         raise ApiError(422, "请选择所属镇街", code="validation_failed",
                        fields={"town_id": "所属镇街无效，请从列表中选择"})
@@ -99,10 +99,13 @@ def save_category(project_id, category):
     body = json_body(required=("version", "data"))
     if not isinstance(body["data"], dict):
         raise ApiError(400, "data应为对象", code="invalid_field", fields={"data": "应为对象"})
-    save_entry(schema(), entry, body["data"], body["version"], g.user,
-               file_exists=file_exists_for(g.user))
-    commit_entry_change(entry.id)
-    return jsonify({"entry": entry_detail(entry), "project": project_summary(project)})
+    with entry_change(entry.id):
+        save_entry(schema(), entry, body["data"], body["version"], g.user,
+                   file_exists=file_exists_for(g.user))
+        # Serialized before the commit expires the rows, which would cost
+        # five more queries to load them again; a failed commit discards it.
+        result = {"entry": entry_detail(entry), "project": project_summary(project)}
+    return jsonify(result)
 
 
 @api_blueprint.get("/projects/<int:project_id>/reviews")

@@ -2,6 +2,7 @@
 
 from flask import request
 from sqlalchemy import or_
+from sqlalchemy.orm import joinedload
 
 from models import Entry, Project
 from models.project import PROJECT_STATUSES
@@ -39,10 +40,24 @@ def entry_state_filter(query, state):
     return query.filter(has_state)
 
 
+# A list shows each project's town, company and category summaries: load
+# them in the page's own query, and leave out the entries' form data, which
+# only the category pages need.
+LIST_LOAD_OPTIONS = (
+    joinedload(Project.town),
+    joinedload(Project.company),
+    joinedload(Project.entries).defer(Entry.data),
+)
+
+
 def paginate(query):
     page, size = page_arguments()
     total = query.order_by(None).count()
-    rows = query.order_by(Project.updated_at.desc(), Project.id.desc()).limit(size).offset(
-        (page - 1) * size
-    ).all()
+    rows = (
+        query.options(*LIST_LOAD_OPTIONS)
+        .order_by(Project.updated_at.desc(), Project.id.desc())
+        .limit(size)
+        .offset((page - 1) * size)
+        .all()
+    )
     return rows, {"page": page, "per_page": size, "total": total}

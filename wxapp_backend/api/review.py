@@ -14,7 +14,7 @@ from models.project import (
 from models.scope import can_review, sees_full_id_numbers, visible_projects
 from models.workflow import review_entry
 from wxapp_backend.api import api_blueprint
-from wxapp_backend.api.commit import commit_entry_change
+from wxapp_backend.api.commit import entry_change
 from wxapp_backend.api.projects import project_entry, readable_project
 from wxapp_backend.api.queries import entry_state_filter, paginate, search_filter
 from wxapp_backend.api.serializers import (
@@ -27,7 +27,7 @@ from wxapp_backend.api.serializers import (
     revision_diff,
     schema,
 )
-from wxapp_backend.api.session import json_body, login_required
+from wxapp_backend.api.session import MAX_ROW_ID, json_body, login_required
 from wxapp_backend.errors import ApiError
 
 REVIEW_ROLES = (ROLE_REVIEWER, ROLE_OFFICIAL, ROLE_ADMIN)
@@ -101,10 +101,12 @@ def _decide(project_id, category, decision):
     opinion = body.get("opinion")
     if opinion is not None and not isinstance(opinion, str):
         raise ApiError(400, "复核意见应为文字", code="invalid_field", fields={"opinion": "应为文字"})
-    review = review_entry(entry, revision_id, decision, opinion, g.user)
-    commit_entry_change(entry.id)
-    return jsonify({"review": review_dict(review), "entry": entry_detail(entry),
-                    "project": project_summary(project)})
+    with entry_change(entry.id):
+        review = review_entry(entry, revision_id, decision, opinion, g.user)
+        # Serialized before the commit expires the rows; see save_category.
+        result = {"review": review_dict(review), "entry": entry_detail(entry),
+                  "project": project_summary(project)}
+    return jsonify(result)
 
 
 @api_blueprint.post("/review/projects/<int:project_id>/categories/<category>/approve")
@@ -130,7 +132,7 @@ def next_pending():
     )
     query = visible_projects(g.user, query)
     skip = request.args.get("after_entry", type=int)
-    if skip:
+    if skip and 0 < skip <= MAX_ROW_ID:
         query = query.filter(Entry.id != skip)
     entry = query.first()
     if entry is None:

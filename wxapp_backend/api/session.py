@@ -4,6 +4,7 @@ import functools
 import logging
 
 from flask import current_app, g, request
+from sqlalchemy.orm import joinedload
 
 from models import ApiSession, db, utcnow
 from wxapp_backend.errors import ApiError
@@ -16,9 +17,12 @@ def _load_session():
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
-    session = ApiSession.query.filter_by(
-        token_hash=ApiSession.hash_token(token.strip())
-    ).one_or_none()
+    # The user comes in the same query: every authenticated request needs it.
+    session = (
+        ApiSession.query.options(joinedload(ApiSession.user))
+        .filter_by(token_hash=ApiSession.hash_token(token.strip()))
+        .one_or_none()
+    )
     if session is None or session.expires_at <= utcnow():
         return None
     if session.user is not None and session.user.disabled:
@@ -92,6 +96,11 @@ def require_string(body, key, label, max_length=200):
     return value.strip()
 
 
+# Far beyond any real list, and small enough that the row offset fits the
+# databases' integer types.
+MAX_PAGE = 1_000_000
+
+
 def page_arguments(default_size=20, max_size=100):
     try:
         page = int(request.args.get("page", 1))
@@ -99,10 +108,27 @@ def page_arguments(default_size=20, max_size=100):
     except ValueError:
         raise ApiError(400, "分页参数应为整数", code="invalid_query",
                        fields={"page": "应为正整数"}) from None
-    if page < 1 or size < 1 or size > max_size:
+    if not 1 <= page <= MAX_PAGE:
+        raise ApiError(400, "页码超出范围", code="invalid_query",
+                       fields={"page": f"应为1到{MAX_PAGE}之间的整数"})
+    if size < 1 or size > max_size:
         raise ApiError(400, "分页参数超出范围", code="invalid_query",
                        fields={"per_page": f"应为1到{max_size}之间的整数"})
     return page, size
+
+
+# Integer primary keys are 32-bit on PostgreSQL, so a larger id names no row;
+# SQLite's driver would even raise OverflowError on one past 64 bits.
+MAX_ROW_ID = 2**31 - 1
+
+
+def get_row(model, row_id):
+    """Return the ``model`` row with ``row_id``, or None for a missing or impossible id."""
+    if not isinstance(row_id, int) or isinstance(row_id, bool):
+        return None
+    if not 0 < row_id <= MAX_ROW_ID:
+        return None
+    return db.session.get(model, row_id)
 
 
 def open_session(user=None, openid=None, session_key=None):
