@@ -10,6 +10,9 @@ from models.account import Company, User, ApiSession, UploadedFile
 from models.project import Project, Entry, Revision, Review
 from models.audit import AuditEvent
 from models.delivery import Delivery
+from models.schedule import ProgressSnapshot, SlotRun  # noqa: F401
+from models.console import DuplicateDecision, ExportJob, Notice  # noqa: F401
+from models.binding import BindingScene, CallbackReceipt  # noqa: F401
 
 __all__ = [
     "db",

@@ -3,6 +3,7 @@
 import functools
 import json
 import logging
+import time
 
 from flask import current_app, request
 
@@ -25,6 +26,7 @@ def wechat_endpoint(name):
         def wrapper(*args, **kwargs):
             state = current_state()
             state.count(f"{name}.calls")
+            _delay(state, name)
             try:
                 response = view(*args, **kwargs)
             except WeChatError as error:
@@ -37,6 +39,14 @@ def wechat_endpoint(name):
         return wrapper
 
     return decorate
+
+
+def _delay(state, name):
+    """Wait as long as the control API asked, to stand in for a slow WeChat."""
+    with state.lock:
+        delay_ms = state.delays.get(name, 0)
+    if delay_ms:
+        time.sleep(delay_ms / 1000)
 
 
 def read_json_body():

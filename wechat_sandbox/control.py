@@ -108,6 +108,25 @@ def clear_fail_rules():
     return jsonify(cleared=cleared)
 
 
+@bp.post("/delay")
+def set_delay():
+    """Make every call of one endpoint wait ``delay_ms`` milliseconds (0 to stop)."""
+    body = json_body()
+    endpoint, delay_ms = body.get("endpoint"), body.get("delay_ms")
+    if endpoint not in failures.ENDPOINTS:
+        raise ControlError("endpoint 只能是: " + " / ".join(failures.ENDPOINTS))
+    if (
+        not isinstance(delay_ms, int)
+        or isinstance(delay_ms, bool)
+        or not 0 <= delay_ms <= 10_000
+    ):
+        raise ControlError("delay_ms 必须是 0 到 10000 之间的整数毫秒数")
+    state = current_state()
+    with state.lock:
+        state.delays[endpoint] = delay_ms
+    return jsonify(endpoint=endpoint, delay_ms=delay_ms)
+
+
 @bp.get("/messages")
 def list_messages():
     """Return recorded template messages, filtered by ``openid`` and ``template_id``."""

@@ -106,6 +106,8 @@ class SandboxState:
     messages: list = field(default_factory=list)
     client_msg_ids: dict = field(default_factory=dict)
     fail_rules: list = field(default_factory=list)
+    # Milliseconds each call of an endpoint waits before answering.
+    delays: dict = field(default_factory=dict)
     pushes: list = field(default_factory=list)
     stats: Counter = field(default_factory=Counter)
     next_msgid: int = FIRST_MSGID

@@ -1,7 +1,7 @@
 """console: duplicate decisions, export jobs and notices
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0004
 Create Date: 2026-12-05 10:00:00.000000
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 import models.base  # noqa: F401  (UTCDateTime columns)
 
 revision = "0005"
-down_revision = "0002"
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """indexes for the project lists
 
 Revision ID: 0006
-Revises: 0002
+Revises: 0005
 Create Date: 2026-12-04 16:30:00.000000
 
 A town's project list is ordered by last update, so (town_id, updated_at,
@@ -14,7 +14,7 @@ index alone, without reading the entries' form data.
 from alembic import op
 
 revision = "0006"
-down_revision = "0002"
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 
