@@ -207,7 +207,7 @@ def save_entry(schema, entry, raw, version, actor, file_exists=None):
 
 
 def _resubmits(entry, new_state):
-    """A returned entry saved unchanged but complete goes back for review."""
+    """Tell whether a returned entry, saved unchanged but complete, goes back for review."""
     return entry.state == STATE_RETURNED and new_state == STATE_SUBMITTED
 
 
