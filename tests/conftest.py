@@ -162,6 +162,23 @@ def _empty_postgres(app):
         db.session.commit()
 
 
+class ThreadedServer:
+    """A WSGI app served over real HTTP from a thread on 127.0.0.1."""
+
+    def __init__(self, wsgi_app):
+        self.server = make_server("127.0.0.1", 0, wsgi_app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        # A short poll interval keeps shutdown() fast between tests.
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, args=(0.05,), daemon=True
+        )
+        self.thread.start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
 class Sandbox:
     """The local WeChat API sandbox, served from a thread on 127.0.0.1."""
 
@@ -169,10 +186,8 @@ class Sandbox:
         from wechat_sandbox.app import create_sandbox_app
 
         self.app = create_sandbox_app(overrides)
-        self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
-        self.thread.start()
+        self.http = ThreadedServer(self.app)
+        self.url = self.http.url
 
     def control(self, method, path, **kwargs):
         import requests
@@ -186,7 +201,7 @@ class Sandbox:
         return self.control("post", "/sandbox/miniprogram/codes", json=body)
 
     def stop(self):
-        self.server.shutdown()
+        self.http.stop()
 
 
 @pytest.fixture()
@@ -245,3 +260,12 @@ def app(app_config, sandbox):
 @pytest.fixture()
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture()
+def live_product(app, sandbox):
+    """The product on real HTTP, with the sandbox's pushes aimed at its callback."""
+    server = ThreadedServer(app)
+    sandbox.app.config["SANDBOX_CALLBACK_URL"] = f"{server.url}/wechat/callback"
+    yield server
+    server.stop()

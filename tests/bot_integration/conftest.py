@@ -1,41 +1,14 @@
-"""Fixtures for the bot wired into the product: a live product server and users.
+"""Fixtures for the bot wired into the product: users and their clients.
 
-``live_product`` serves the test's app over real HTTP on 127.0.0.1 and
-points the sandbox's callback at it, so sandbox pushes (scans, follows,
-job results) reach ``/wechat/callback`` as WeChat's would.
+``live_product`` (in ``tests/conftest.py``) serves the app over real HTTP
+so that sandbox pushes reach ``/wechat/callback`` as WeChat's would.
 """
 
-import threading
 
 import pytest
-from werkzeug.serving import make_server
 
 from models import User, db
 from tests.factories import make_account, password_login, register_staff
-
-
-class LiveServer:
-    """The product app served from a thread on 127.0.0.1."""
-
-    def __init__(self, app):
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, args=(0.05,), daemon=True
-        )
-        self.thread.start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture()
-def live_product(app, sandbox):
-    server = LiveServer(app)
-    sandbox.app.config["SANDBOX_CALLBACK_URL"] = f"{server.url}/wechat/callback"
-    yield server
-    server.stop()
 
 
 @pytest.fixture()

@@ -18,7 +18,7 @@ from wechatpy.crypto import WeChatCrypto
 
 from bot.callback import REPLY_HELP, prune_receipts
 from models import AuditEvent, CallbackReceipt, User, db, utcnow
-from tests.bot_integration.conftest import LiveServer
+from tests.conftest import ThreadedServer
 from wxapp_backend import create_app
 from wxapp_backend.config import DEVELOPMENT_DEFAULTS
 
@@ -410,7 +410,7 @@ def test_body_at_limit_accepted(small_limit_app):
 
 
 def test_oversize_chunked_body_rejected(small_limit_app):
-    live_product = LiveServer(small_limit_app)
+    live_product = ThreadedServer(small_limit_app)
 
     def chunks():
         yield b"<xml><Content><![CDATA["

@@ -7,11 +7,9 @@ every category submitted and 基本信息 approved.
 """
 
 import re
-import threading
 from dataclasses import dataclass, field
 
 import pytest
-from werkzeug.serving import make_server
 
 from models import User, db
 from models.account import ROLE_ADMIN, ROLE_OFFICIAL, ROLE_REVIEWER, ROLE_STAFF
@@ -128,26 +126,7 @@ def bind_user(app, user_id, openid):
         db.session.commit()
 
 
-class LiveServer:
-    """The product app served over HTTP from a thread on 127.0.0.1."""
-
-    def __init__(self, app):
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, args=(0.05,), daemon=True
-        )
-        self.thread.start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture()
-def live_console(app, sandbox):
+def live_console(live_product):
     """The product on real HTTP, with the sandbox's pushes aimed at its callback."""
-    server = LiveServer(app)
-    sandbox.app.config["SANDBOX_CALLBACK_URL"] = f"{server.url}/wechat/callback"
-    yield server
-    server.stop()
+    return live_product

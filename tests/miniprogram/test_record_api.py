@@ -21,14 +21,11 @@ import io
 import json
 import os
 import re
-import threading
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote
 
-import pytest
 import requests
-from werkzeug.serving import make_server
 
 from models import BindingScene, Entry, db, utcnow
 from models.validators import credit_code_check_char
@@ -618,30 +615,6 @@ def record_last_pending(recorder, token, last_entry):
 
 # ---------------------------------------------------------------------------
 # Binding WeChat notices: QR code, pending, bound by a scan, expired
-
-
-class LiveProduct:
-    """The app served on 127.0.0.1, so that the sandbox's pushes reach it."""
-
-    def __init__(self, app):
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, args=(0.05,), daemon=True
-        )
-        self.thread.start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture()
-def live_product(app, sandbox):
-    server = LiveProduct(app)
-    sandbox.app.config["SANDBOX_CALLBACK_URL"] = f"{server.url}/wechat/callback"
-    yield server
-    server.stop()
 
 
 def test_record_binding(app, client, sandbox, live_product):
