@@ -56,7 +56,7 @@ class FormSchema:
 
         Empty values count as missing rather than invalid, so a partly filled
         form can be kept as a draft. ``town_name`` fills the read-only town
-        field, and ``file_exists(file_id)`` tells whether an uploaded file
+        field, and ``file_exists(file_id)`` returns whether an uploaded file
         may be referenced by this user.
         """
         result = CategoryResult()

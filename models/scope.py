@@ -1,4 +1,4 @@
-"""Who may see and change which projects; enforced on every route.
+"""Rules for which projects each user may see and change, enforced on every route.
 
 Staff see only the projects of their own account, reviewers only their
 town's, officials read their town (or, with no town, the district), admins

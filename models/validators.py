@@ -1,4 +1,4 @@
-"""Field validators with the real rules, and Chinese messages that say what to fix.
+"""Field validators with the real rules, and Chinese messages that name the fix.
 
 Every validator takes the raw value and returns the cleaned value, or raises
 ``FieldInvalid`` with a message for the user. Full-width digits and letters

@@ -1,7 +1,7 @@
 """Run the development stack: Redis, migrations, demo data, then the Procfile.
 
 Used by ``make run``. Starts a real ``redis-server`` on 127.0.0.1 unless one
-already answers on the configured port, migrates the SQLite database, loads
+already listens on the configured port, migrates the SQLite database, loads
 the demo data for the seven towns, prints the URLs and logins, then runs
 every Procfile process with its output prefixed until Ctrl-C.
 """

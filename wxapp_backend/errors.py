@@ -36,7 +36,7 @@ HTTP_MESSAGES = {
 
 
 class ApiError(Exception):
-    """An error answered in the common shape; raise it from any view."""
+    """An error returned in the common shape. Raise it from any view."""
 
     def __init__(self, status, message=None, code=None, fields=None, **extra):
         super().__init__(message)

@@ -55,7 +55,7 @@ def review_projects():
 @api_blueprint.get("/review/projects/<int:project_id>/categories/<category>")
 @login_required(*REVIEW_ROLES)
 def review_category(project_id, category):
-    """The entry, its current revision and the changes since the last approval."""
+    """Return the entry, its current revision and the changes since the last approval."""
     project = readable_project(project_id)
     entry = project_entry(project, category)
     full = sees_full_id_numbers(g.user, project)
@@ -124,7 +124,7 @@ def return_category(project_id, category):
 @api_blueprint.get("/review/next-pending")
 @login_required(*REVIEW_ROLES)
 def next_pending():
-    """The oldest pending entry in the user's scope, skipping the current one."""
+    """Return the oldest pending entry in the user's scope, skipping the current one."""
     query = (
         Entry.query.join(Project)
         .filter(Entry.state == STATE_SUBMITTED)

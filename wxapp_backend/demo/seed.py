@@ -41,8 +41,8 @@ OPINIONS = (
     "服务合同日期有误，请上传最新合同并更正起止日期",
     "统一社会信用代码与企业名称不符，请核对营业执照",
 )
-# What happens to each demo project of a town, in order: the story each
-# category goes through.
+# The story of each category of a town's demo projects, one plan per
+# project, in order.
 PLANS = (
     {"basic": "approve", "other": "approve", "manager": "approve"},
     {"basic": "submit", "other": "submit", "manager": "submit"},
