@@ -23,8 +23,18 @@ class AuditEvent(db.Model):
     actor = db.relationship("User")
 
 
-def record(actor, object_type, object_id, action, *, project_id=None,
-           from_state=None, to_state=None, opinion=None, detail=None):
+def record(
+    actor,
+    object_type,
+    object_id,
+    action,
+    *,
+    project_id=None,
+    from_state=None,
+    to_state=None,
+    opinion=None,
+    detail=None,
+):
     """Add an audit event to the current transaction; the caller commits."""
     event = AuditEvent(
         actor_id=actor.id if actor is not None else None,

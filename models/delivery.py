@@ -50,7 +50,9 @@ class Delivery(db.Model):
     payload = db.Column(db.JSON, nullable=False)
     pagepath = db.Column(db.String(200))
     client_msg_id = db.Column(db.String(64), nullable=False, unique=True)
-    status = db.Column(db.String(16), nullable=False, default=DELIVERY_QUEUED, index=True)
+    status = db.Column(
+        db.String(16), nullable=False, default=DELIVERY_QUEUED, index=True
+    )
     attempts = db.Column(db.Integer, nullable=False, default=0)
     last_errcode = db.Column(db.Integer, index=True)
     last_error = db.Column(db.String(200))

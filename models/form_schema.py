@@ -64,7 +64,9 @@ class FormSchema:
         known = {spec["key"] for spec in fields}
         for key in raw:
             if key not in known:
-                result.errors[key] = f"不是“{self.label(category)}”的字段，请刷新表单后重试"
+                result.errors[key] = (
+                    f"不是“{self.label(category)}”的字段，请刷新表单后重试"
+                )
 
         for spec in fields:
             if spec.get("required"):

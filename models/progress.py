@@ -96,7 +96,14 @@ def district_total(rows, name):
     """Sum per-town rows into one district row named ``name``."""
     total = Progress(None, name)
     for row in rows:
-        for key in ("projects", "submitted", "reviewed", "pending", "approved", "returned"):
+        for key in (
+            "projects",
+            "submitted",
+            "reviewed",
+            "pending",
+            "approved",
+            "returned",
+        ):
             setattr(total, key, getattr(total, key) + getattr(row, key))
     return total
 
@@ -106,7 +113,10 @@ def oldest_pending(town_id):
     return (
         db.session.query(func.min(Entry.submitted_at))
         .join(Project, Entry.project_id == Project.id)
-        .filter(Project.town_id == town_id, Entry.state == STATE_SUBMITTED,
-                Project.duplicate_of_id.is_(None))
+        .filter(
+            Project.town_id == town_id,
+            Entry.state == STATE_SUBMITTED,
+            Project.duplicate_of_id.is_(None),
+        )
         .scalar()
     )

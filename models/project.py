@@ -7,7 +7,13 @@ STATE_DRAFT = "draft"
 STATE_SUBMITTED = "submitted"
 STATE_APPROVED = "approved"
 STATE_RETURNED = "returned"
-ENTRY_STATES = (STATE_EMPTY, STATE_DRAFT, STATE_SUBMITTED, STATE_APPROVED, STATE_RETURNED)
+ENTRY_STATES = (
+    STATE_EMPTY,
+    STATE_DRAFT,
+    STATE_SUBMITTED,
+    STATE_APPROVED,
+    STATE_RETURNED,
+)
 STATE_LABELS = {
     STATE_EMPTY: "未填写",
     STATE_DRAFT: "草稿",
@@ -37,7 +43,9 @@ class Project(db.Model):
 
     __tablename__ = "projects"
     # A town's list, newest first, read page by page from the index.
-    __table_args__ = (db.Index("ix_projects_town_updated", "town_id", "updated_at", "id"),)
+    __table_args__ = (
+        db.Index("ix_projects_town_updated", "town_id", "updated_at", "id"),
+    )
 
     id = db.Column(db.Integer, primary_key=True)
     town_id = db.Column(db.ForeignKey("towns.id"), nullable=False, index=True)
@@ -50,7 +58,9 @@ class Project(db.Model):
     address_key = db.Column(db.String(240), nullable=False, index=True)
     # Stored copy of the status derived from the entries; models.workflow
     # recomputes it in the same transaction as every entry change.
-    status = db.Column(db.String(16), nullable=False, default=STATUS_FILLING, index=True)
+    status = db.Column(
+        db.String(16), nullable=False, default=STATUS_FILLING, index=True
+    )
     duplicate_of_id = db.Column(db.ForeignKey("projects.id"))
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     updated_at = db.Column(UTCDateTime, nullable=False, default=utcnow)

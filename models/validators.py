@@ -6,7 +6,6 @@ are folded to half-width first, because phone keyboards often produce them.
 """
 
 import re
-import unicodedata
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
@@ -16,7 +15,7 @@ class FieldInvalid(ValueError):
 
 
 def fold_width(text):
-    """Map full-width ASCII forms (U+FF01..U+FF5E) and the ideographic space to ASCII."""
+    """Map full-width forms (U+FF01..U+FF5E) and the ideographic space to ASCII."""
     folded = []
     for char in text:
         code = ord(char)
@@ -58,7 +57,9 @@ def validate_id_number(value, today=None):
     try:
         birth = date(int(text[6:10]), int(text[10:12]), int(text[12:14]))
     except ValueError:
-        raise FieldInvalid("出生日期（第7至14位）不是有效日期，请核对后重新填写") from None
+        raise FieldInvalid(
+            "出生日期（第7至14位）不是有效日期，请核对后重新填写"
+        ) from None
     today = today or date.today()
     if birth > today or birth.year < 1900:
         raise FieldInvalid("出生日期（第7至14位）不在合理范围，请核对后重新填写")
@@ -103,7 +104,7 @@ def validate_mobile(value):
     text = _compact(value).replace("-", "")
     for prefix in ("+86", "0086"):
         if text.startswith(prefix):
-            text = text[len(prefix):]
+            text = text[len(prefix) :]
     if not re.fullmatch(r"1[3-9]\d{9}", text):
         raise FieldInvalid("应为11位手机号码，以13至19开头，请核对后重新填写")
     return text
@@ -120,7 +121,9 @@ def validate_phone(value):
         return text
     if re.fullmatch(r"[48]00-?\d{3}-?\d{4}", text):
         return text
-    raise FieldInvalid("应为手机号码或带区号的固定电话（如0757-83380526），请核对后重新填写")
+    raise FieldInvalid(
+        "应为手机号码或带区号的固定电话（如0757-83380526），请核对后重新填写"
+    )
 
 
 def parse_date(value):

@@ -83,7 +83,8 @@ def fold_key(text):
     """
     normal = unicodedata.normalize("NFKC", text or "").lower()
     return "".join(
-        char for char in normal
+        char
+        for char in normal
         if not unicodedata.category(char).startswith(("P", "S", "Z", "C"))
     )
 
@@ -143,8 +144,15 @@ def create_project(schema, owner, town, name, address):
         basic.data = {"project_name": name, "address": address}
         result = schema.validate("basic", basic.data, town_name=town.name)
         basic.completeness = result.completeness
-    audit.record(owner, "project", project.id, "create", project_id=project.id,
-                 to_state=STATUS_FILLING, detail={"name": name, "town": town.name})
+    audit.record(
+        owner,
+        "project",
+        project.id,
+        "create",
+        project_id=project.id,
+        to_state=STATUS_FILLING,
+        detail={"name": name, "town": town.name},
+    )
     return project
 
 
@@ -173,7 +181,9 @@ def save_entry(schema, entry, raw, version, actor, file_exists=None):
     allowed and keep the entry as a draft.
     """
     if not isinstance(version, int) or isinstance(version, bool):
-        raise ValidationFailed("缺少版本号，请刷新后重试", {"version": "应为整数版本号"})
+        raise ValidationFailed(
+            "缺少版本号，请刷新后重试", {"version": "应为整数版本号"}
+        )
     if version != entry.version:
         raise VersionConflict("该分类已被他人修改，请查看最新内容后再保存", entry)
 
@@ -198,16 +208,23 @@ def save_entry(schema, entry, raw, version, actor, file_exists=None):
         _store_revision(entry, actor)
     _sync_project_fields(entry)
     refresh_status(entry.project)
-    audit.record(actor, "entry", entry.id, "save", project_id=entry.project_id,
-                 from_state=old_state, to_state=new_state,
-                 detail={"category": entry.category, "version": entry.version})
+    audit.record(
+        actor,
+        "entry",
+        entry.id,
+        "save",
+        project_id=entry.project_id,
+        from_state=old_state,
+        to_state=new_state,
+        detail={"category": entry.category, "version": entry.version},
+    )
     if new_state == STATE_SUBMITTED:
         entry_submitted.send(entry, actor=actor)
     return entry
 
 
 def _resubmits(entry, new_state):
-    """Tell whether a returned entry, saved unchanged but complete, goes back for review."""
+    """Tell whether a returned entry saved unchanged but complete goes back."""
     return entry.state == STATE_RETURNED and new_state == STATE_SUBMITTED
 
 
@@ -218,8 +235,9 @@ def _store_revision(entry, actor):
         .scalar()
         or 0
     ) + 1
-    revision = Revision(entry_id=entry.id, number=number, data=dict(entry.data),
-                        created_by_id=actor.id)
+    revision = Revision(
+        entry_id=entry.id, number=number, data=dict(entry.data), created_by_id=actor.id
+    )
     db.session.add(revision)
     db.session.flush()
     entry.current_revision_id = revision.id
@@ -244,17 +262,29 @@ def review_entry(entry, revision_id, decision, opinion, reviewer):
     if decision not in (DECISION_APPROVE, DECISION_RETURN):
         raise ValidationFailed("复核结论无效", {"decision": "应为通过或退回"})
     if decision == DECISION_RETURN and not opinion:
-        raise ValidationFailed("退回时必须填写复核意见", {"opinion": "请填写退回原因，告诉填报人需要修改什么"})
+        raise ValidationFailed(
+            "退回时必须填写复核意见",
+            {"opinion": "请填写退回原因，告诉填报人需要修改什么"},
+        )
     if len(opinion) > OPINION_MAX_LENGTH:
-        raise ValidationFailed("复核意见过长", {"opinion": f"不能超过{OPINION_MAX_LENGTH}个字，请精简"})
+        raise ValidationFailed(
+            "复核意见过长", {"opinion": f"不能超过{OPINION_MAX_LENGTH}个字，请精简"}
+        )
     if entry.state != STATE_SUBMITTED:
-        raise InvalidTransition(f"该分类当前状态为“{entry.state_label}”，不是待复核，无法复核")
+        raise InvalidTransition(
+            f"该分类当前状态为“{entry.state_label}”，不是待复核，无法复核"
+        )
     if revision_id != entry.current_revision_id:
         raise StaleRevision("填报人已更新该分类，请查看最新内容后再复核", entry)
 
     old_state = entry.state
-    review = Review(entry_id=entry.id, revision_id=revision_id, decision=decision,
-                    opinion=opinion or None, reviewer_id=reviewer.id)
+    review = Review(
+        entry_id=entry.id,
+        revision_id=revision_id,
+        decision=decision,
+        opinion=opinion or None,
+        reviewer_id=reviewer.id,
+    )
     db.session.add(review)
     now = utcnow()
     if decision == DECISION_APPROVE:
@@ -270,10 +300,21 @@ def review_entry(entry, revision_id, decision, opinion, reviewer):
     entry.updated_at = now
     refresh_status(entry.project)
     db.session.flush()
-    audit.record(reviewer, "entry", entry.id, decision, project_id=entry.project_id,
-                 from_state=old_state, to_state=entry.state, opinion=opinion or None,
-                 detail={"category": entry.category, "revision_id": revision_id,
-                         "review_id": review.id})
+    audit.record(
+        reviewer,
+        "entry",
+        entry.id,
+        decision,
+        project_id=entry.project_id,
+        from_state=old_state,
+        to_state=entry.state,
+        opinion=opinion or None,
+        detail={
+            "category": entry.category,
+            "revision_id": revision_id,
+            "review_id": review.id,
+        },
+    )
     signal = entry_approved if decision == DECISION_APPROVE else entry_returned
     signal.send(entry, review=review)
     return review

@@ -62,7 +62,9 @@ def _configure_logging(app):
     )
     # urllib3 logs request URLs at DEBUG, and WeChat URLs carry the access
     # token or the app secret in their query string.
-    logging.getLogger("urllib3").setLevel(max(logging.INFO, logging.getLevelName(level)))
+    logging.getLogger("urllib3").setLevel(
+        max(logging.INFO, logging.getLevelName(level))
+    )
     # Alembic announces each of its plugins at INFO whenever it is imported.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 

@@ -44,7 +44,9 @@ def create_admin(username, name):
     if User.query.filter_by(username=username).first():
         raise click.ClickException(f"username {username!r} already exists")
     password = secrets.token_urlsafe(9)
-    user = User(role=ROLE_ADMIN, name=name, username=username, must_change_password=True)
+    user = User(
+        role=ROLE_ADMIN, name=name, username=username, must_change_password=True
+    )
     user.set_password(password)
     db.session.add(user)
     db.session.commit()

@@ -148,5 +148,5 @@ def _normalise_database_url(url):
     """Point ``postgres://`` and ``postgresql://`` URLs at the psycopg 3 driver."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url

@@ -91,8 +91,12 @@ def handle_database_busy(exc):
     connection failed gets the usual 409 with the current data.
     """
     db.session.rollback()
-    logger.warning("database unavailable method=%s path=%s error=%s",
-                   request.method, request.path, type(exc.orig).__name__)
+    logger.warning(
+        "database unavailable method=%s path=%s error=%s",
+        request.method,
+        request.path,
+        type(exc.orig).__name__,
+    )
     headers = {"Retry-After": "1"}
     if not _wants_json():
         return "系统繁忙，请稍后重试", 503, headers

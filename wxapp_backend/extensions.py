@@ -10,7 +10,10 @@ migrate = Migrate()
 
 
 def init_redis(app):
-    """Create the app's Redis client; connecting is lazy, so a down Redis does not stop startup."""
+    """Create the app's Redis client.
+
+    Connecting is lazy, so a Redis that is down does not stop the app starting.
+    """
     app.extensions["redis"] = redis.Redis.from_url(
         app.config["REDIS_URL"], socket_timeout=2, socket_connect_timeout=2
     )

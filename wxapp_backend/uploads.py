@@ -34,15 +34,26 @@ def store_upload(file_storage, owner, field="file"):
     limit = current_app.config["UPLOAD_MAX_BYTES"]
     content = file_storage.stream.read(limit + 1)
     if len(content) > limit:
-        raise ApiError(413, f"文件不能超过{limit // (1024 * 1024)}MB，请压缩后重新上传",
-                       fields={field: "文件过大"})
+        raise ApiError(
+            413,
+            f"文件不能超过{limit // (1024 * 1024)}MB，请压缩后重新上传",
+            fields={field: "文件过大"},
+        )
     if not content:
-        raise ApiError(422, "文件为空，请重新选择", code="validation_failed",
-                       fields={field: "文件为空"})
+        raise ApiError(
+            422,
+            "文件为空，请重新选择",
+            code="validation_failed",
+            fields={field: "文件为空"},
+        )
     content_type, suffix = detect_type(content[:16])
     if content_type is None:
-        raise ApiError(422, "只支持JPG、PNG图片或PDF文件", code="validation_failed",
-                       fields={field: "文件格式不支持，请上传JPG、PNG或PDF"})
+        raise ApiError(
+            422,
+            "只支持JPG、PNG图片或PDF文件",
+            code="validation_failed",
+            fields={field: "文件格式不支持，请上传JPG、PNG或PDF"},
+        )
 
     storage_name = secrets.token_hex(16) + suffix
     directory = Path(current_app.config["UPLOAD_DIR"])

@@ -11,9 +11,19 @@ from bot.miniprogram import MiniProgramLoginError, code_to_session
 from models import Company, User, db, utcnow
 from models.account import ROLE_STAFF
 from models.audit import record
-from models.validators import FieldInvalid, validate_credit_code, validate_id_number, validate_mobile
+from models.validators import (
+    FieldInvalid,
+    validate_credit_code,
+    validate_id_number,
+    validate_mobile,
+)
 from wxapp_backend.api import api_blueprint
-from wxapp_backend.api.session import json_body, login_required, open_session, require_string
+from wxapp_backend.api.session import (
+    json_body,
+    login_required,
+    open_session,
+    require_string,
+)
 from wxapp_backend.errors import ApiError
 from wxapp_backend.uploads import store_upload
 
@@ -29,23 +39,33 @@ def _exchange_code(code):
     config = current_app.config
     try:
         return code_to_session(
-            config["WECHAT_API_BASE_URL"], config["MINIPROGRAM_APP_ID"],
-            config["MINIPROGRAM_APP_SECRET"], code, config["WECHAT_HTTP_TIMEOUT"],
+            config["WECHAT_API_BASE_URL"],
+            config["MINIPROGRAM_APP_ID"],
+            config["MINIPROGRAM_APP_SECRET"],
+            code,
+            config["WECHAT_HTTP_TIMEOUT"],
         )
     except MiniProgramLoginError as exc:
         logger.info("wx.login code rejected errcode=%s", exc.errcode)
         if exc.errcode is None:
             raise ApiError(503, exc.user_message, code="wechat_unavailable") from None
-        raise ApiError(401, exc.user_message, code="wechat_login_failed",
-                       fields={"code": exc.user_message}, errcode=exc.errcode) from None
+        raise ApiError(
+            401,
+            exc.user_message,
+            code="wechat_login_failed",
+            fields={"code": exc.user_message},
+            errcode=exc.errcode,
+        ) from None
 
 
 def _login_response(user, token):
-    return jsonify({
-        "token": token,
-        "registered": user is not None,
-        "user": user.to_dict() if user is not None else None,
-    })
+    return jsonify(
+        {
+            "token": token,
+            "registered": user is not None,
+            "user": user.to_dict() if user is not None else None,
+        }
+    )
 
 
 @api_blueprint.post("/auth/wx-login")
@@ -56,8 +76,9 @@ def wx_login():
     user = User.query.filter_by(miniprogram_openid=wechat["openid"]).one_or_none()
     if user is not None and user.disabled:
         raise ApiError(403, "账号已停用，请联系所在镇街房管所", code="account_disabled")
-    _, token = open_session(user=user, openid=wechat["openid"],
-                            session_key=wechat.get("session_key"))
+    _, token = open_session(
+        user=user, openid=wechat["openid"], session_key=wechat.get("session_key")
+    )
     db.session.commit()
     return _login_response(user, token)
 
@@ -97,7 +118,9 @@ def password_login():
 def _check_lock(user):
     if user is not None and user.locked_until and user.locked_until > utcnow():
         minutes = max(1, int((user.locked_until - utcnow()).total_seconds() // 60) + 1)
-        raise ApiError(429, f"密码错误次数过多，请{minutes}分钟后再试", code="login_locked")
+        raise ApiError(
+            429, f"密码错误次数过多，请{minutes}分钟后再试", code="login_locked"
+        )
 
 
 def _count_failure(user):
@@ -115,7 +138,9 @@ def _count_failure(user):
 def _link_miniprogram(user, openid):
     other = User.query.filter_by(miniprogram_openid=openid).one_or_none()
     if other is not None and other.id != user.id:
-        raise ApiError(409, "该微信已绑定其他账号，请使用原账号登录", code="openid_taken")
+        raise ApiError(
+            409, "该微信已绑定其他账号，请使用原账号登录", code="openid_taken"
+        )
     if user.miniprogram_openid != openid:
         user.miniprogram_openid = openid
         record(user, "user", user.id, "link_miniprogram")
@@ -128,23 +153,36 @@ def register():
     if g.user is not None:
         raise ApiError(409, "该微信已注册，无需重复注册", code="already_registered")
     if not g.api_session.miniprogram_openid:
-        raise ApiError(403, "请在小程序中完成微信登录后再注册", code="wechat_login_required")
+        raise ApiError(
+            403, "请在小程序中完成微信登录后再注册", code="wechat_login_required"
+        )
 
     fields = _registration_fields(request.form)
     upload = request.files.get("id_proof")
     if upload is None:
-        raise ApiError(422, "请上传身份证明", code="validation_failed",
-                       fields={"id_proof": "请拍照或从相册选择身份证明（JPG、PNG或PDF）"})
+        raise ApiError(
+            422,
+            "请上传身份证明",
+            code="validation_failed",
+            fields={"id_proof": "请拍照或从相册选择身份证明（JPG、PNG或PDF）"},
+        )
     company = _find_or_create_company(fields["company_name"], fields["credit_code"])
-    user = User(role=ROLE_STAFF, name=fields["name"], mobile=fields["mobile"],
-                id_number=fields["id_number"], company=company,
-                miniprogram_openid=g.api_session.miniprogram_openid)
+    user = User(
+        role=ROLE_STAFF,
+        name=fields["name"],
+        mobile=fields["mobile"],
+        id_number=fields["id_number"],
+        company=company,
+        miniprogram_openid=g.api_session.miniprogram_openid,
+    )
     db.session.add(user)
     try:
         db.session.flush()
     except IntegrityError:
         db.session.rollback()
-        raise ApiError(409, "该微信已注册，无需重复注册", code="already_registered") from None
+        raise ApiError(
+            409, "该微信已注册，无需重复注册", code="already_registered"
+        ) from None
     stored = store_upload(upload, owner=user, field="id_proof")
     user.id_proof_file_id = stored.id
     g.api_session.user = user
@@ -178,7 +216,9 @@ def _registration_fields(form):
         except FieldInvalid as exc:
             errors[key] = f"{label}{exc}"
     if errors:
-        raise ApiError(422, "注册信息有误，请按提示修改", code="validation_failed", fields=errors)
+        raise ApiError(
+            422, "注册信息有误，请按提示修改", code="validation_failed", fields=errors
+        )
     return values
 
 
@@ -189,11 +229,14 @@ def _find_or_create_company(name, credit_code):
         db.session.add(company)
         return company
     if company.disabled:
-        raise ApiError(403, "该企业已被停用，请联系所在镇街房管所", code="company_disabled")
+        raise ApiError(
+            403, "该企业已被停用，请联系所在镇街房管所", code="company_disabled"
+        )
     if company.name != name:
         message = f"该统一社会信用代码已登记为“{company.name}”，请核对企业名称"
-        raise ApiError(422, message, code="validation_failed",
-                       fields={"company_name": message})
+        raise ApiError(
+            422, message, code="validation_failed", fields={"company_name": message}
+        )
     return company
 
 
@@ -203,11 +246,17 @@ def change_password():
     body = json_body(required=("old_password", "new_password"))
     old, new = body["old_password"], body["new_password"]
     if not isinstance(old, str) or not g.user.check_password(old):
-        raise ApiError(422, "原密码不正确", code="validation_failed",
-                       fields={"old_password": "原密码不正确，请重新输入"})
+        raise ApiError(
+            422,
+            "原密码不正确",
+            code="validation_failed",
+            fields={"old_password": "原密码不正确，请重新输入"},
+        )
     problem = password_problem(new, old)
     if problem:
-        raise ApiError(422, problem, code="validation_failed", fields={"new_password": problem})
+        raise ApiError(
+            422, problem, code="validation_failed", fields={"new_password": problem}
+        )
     g.user.set_password(new)
     g.user.must_change_password = False
     record(g.user, "user", g.user.id, "change_password")
@@ -238,5 +287,9 @@ def logout():
 @login_required(allow_unregistered=True, allow_password_change=True)
 def me():
     user = g.user
-    return jsonify({"registered": user is not None,
-                    "user": user.to_dict() if user is not None else None})
+    return jsonify(
+        {
+            "registered": user is not None,
+            "user": user.to_dict() if user is not None else None,
+        }
+    )

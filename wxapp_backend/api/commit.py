@@ -24,7 +24,9 @@ def entry_change(entry_id):
     except StaleDataError:
         db.session.rollback()
         entry = db.session.get(Entry, entry_id)
-        raise VersionConflict("该分类刚被他人修改，请查看最新内容后再保存", entry) from None
+        raise VersionConflict(
+            "该分类刚被他人修改，请查看最新内容后再保存", entry
+        ) from None
 
 
 def commit_entry_change(entry_id):

@@ -15,8 +15,12 @@ from wxapp_backend.uploads import store_upload, upload_path
 def upload_file():
     upload = request.files.get("file")
     if upload is None:
-        raise ApiError(400, "请选择要上传的文件", code="missing_fields",
-                       fields={"file": "缺少文件"})
+        raise ApiError(
+            400,
+            "请选择要上传的文件",
+            code="missing_fields",
+            fields={"file": "缺少文件"},
+        )
     row = store_upload(upload, owner=g.user)
     db.session.commit()
     return jsonify({"file": row.to_dict()}), 201
@@ -28,8 +32,11 @@ def download_file(file_id):
     row = get_row(UploadedFile, file_id)
     if row is None or not may_read_file(g.user, row):
         raise ApiError(404)
-    return send_file(upload_path(row), mimetype=row.content_type,
-                     download_name=f"id-proof-{row.id}{upload_path(row).suffix}")
+    return send_file(
+        upload_path(row),
+        mimetype=row.content_type,
+        download_name=f"id-proof-{row.id}{upload_path(row).suffix}",
+    )
 
 
 def may_read_file(user, row):

@@ -32,8 +32,12 @@ def readable_project(project_id):
 def project_entry(project, category):
     entry = project.entry(category)
     if entry is None:
-        raise ApiError(404, "信息分类不存在", code="not_found",
-                       fields={"category": "应为 " + " / ".join(schema().category_keys)})
+        raise ApiError(
+            404,
+            "信息分类不存在",
+            code="not_found",
+            fields={"category": "应为 " + " / ".join(schema().category_keys)},
+        )
     return entry
 
 
@@ -53,12 +57,20 @@ def add_project():
     town_id = body["town_id"]
     town = get_row(Town, town_id)
     if town is None or not town.active:
-        raise ApiError(422, "请选择所属镇街", code="validation_failed",
-                       fields={"town_id": "所属镇街无效，请从列表中选择"})
+        raise ApiError(
+            422,
+            "请选择所属镇街",
+            code="validation_failed",
+            fields={"town_id": "所属镇街无效，请从列表中选择"},
+        )
     name, address = body["name"], body["address"]
     if not isinstance(name, str) or not isinstance(address, str):
-        raise ApiError(422, "项目名称和地址应为文字", code="validation_failed",
-                       fields={"name": "应为文字", "address": "应为文字"})
+        raise ApiError(
+            422,
+            "项目名称和地址应为文字",
+            code="validation_failed",
+            fields={"name": "应为文字", "address": "应为文字"},
+        )
     project = create_project(schema(), g.user, town, name, address)
     duplicates = find_duplicates(project)
     db.session.commit()
@@ -98,10 +110,18 @@ def save_category(project_id, category):
     entry = project_entry(project, category)
     body = json_body(required=("version", "data"))
     if not isinstance(body["data"], dict):
-        raise ApiError(400, "data应为对象", code="invalid_field", fields={"data": "应为对象"})
+        raise ApiError(
+            400, "data应为对象", code="invalid_field", fields={"data": "应为对象"}
+        )
     with entry_change(entry.id):
-        save_entry(schema(), entry, body["data"], body["version"], g.user,
-                   file_exists=file_exists_for(g.user))
+        save_entry(
+            schema(),
+            entry,
+            body["data"],
+            body["version"],
+            g.user,
+            file_exists=file_exists_for(g.user),
+        )
         # Serialized before the commit expires the rows, which would cost
         # five more queries to load them again; a failed commit discards it.
         result = {"entry": entry_detail(entry), "project": project_summary(project)}

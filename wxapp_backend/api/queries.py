@@ -17,7 +17,9 @@ def search_filter(query):
     if not text:
         return query
     if len(text) > 60:
-        raise ApiError(400, "搜索内容过长", code="invalid_query", fields={"q": "不能超过60个字"})
+        raise ApiError(
+            400, "搜索内容过长", code="invalid_query", fields={"q": "不能超过60个字"}
+        )
     key = "%" + fold_key(text).replace("%", "").replace("_", "") + "%"
     return query.filter(or_(Project.name_key.like(key), Project.address_key.like(key)))
 
@@ -27,8 +29,12 @@ def status_filter(query):
     if not status:
         return query
     if status not in PROJECT_STATUSES:
-        raise ApiError(400, "状态筛选无效", code="invalid_query",
-                       fields={"status": "应为 " + " / ".join(PROJECT_STATUSES)})
+        raise ApiError(
+            400,
+            "状态筛选无效",
+            code="invalid_query",
+            fields={"status": "应为 " + " / ".join(PROJECT_STATUSES)},
+        )
     return query.filter(Project.status == status)
 
 

@@ -25,7 +25,6 @@ from wxapp_backend.api.serializers import (
     reviews_of,
     revision_dict,
     revision_diff,
-    schema,
 )
 from wxapp_backend.api.session import MAX_ROW_ID, json_body, login_required
 from wxapp_backend.errors import ApiError
@@ -46,8 +45,12 @@ def review_projects():
     elif chosen == "approved":
         query = query.filter(Project.status == STATUS_APPROVED)
     elif chosen:
-        raise ApiError(400, "筛选条件无效", code="invalid_query",
-                       fields={"filter": "应为 " + " / ".join(LIST_FILTERS)})
+        raise ApiError(
+            400,
+            "筛选条件无效",
+            code="invalid_query",
+            fields={"filter": "应为 " + " / ".join(LIST_FILTERS)},
+        )
     rows, page = paginate(query)
     return jsonify({"projects": [project_summary(row) for row in rows], **page})
 
@@ -55,7 +58,7 @@ def review_projects():
 @api_blueprint.get("/review/projects/<int:project_id>/categories/<category>")
 @login_required(*REVIEW_ROLES)
 def review_category(project_id, category):
-    """Return the entry, its current revision and the changes since the last approval."""
+    """Return the entry, its current revision and the changes since approval."""
     project = readable_project(project_id)
     entry = project_entry(project, category)
     full = sees_full_id_numbers(g.user, project)
@@ -84,7 +87,9 @@ def _mask_changes(category, changes):
     for change in changes:
         before = mask_data(category, {change["key"]: change["before"]}, False)
         after = mask_data(category, {change["key"]: change["after"]}, False)
-        masked.append({**change, "before": before[change["key"]], "after": after[change["key"]]})
+        masked.append(
+            {**change, "before": before[change["key"]], "after": after[change["key"]]}
+        )
     return masked
 
 
@@ -96,16 +101,28 @@ def _decide(project_id, category, decision):
     body = json_body(required=("revision_id",), optional=("opinion",))
     revision_id = body["revision_id"]
     if not isinstance(revision_id, int) or isinstance(revision_id, bool):
-        raise ApiError(400, "revision_id应为整数", code="invalid_field",
-                       fields={"revision_id": "应为整数"})
+        raise ApiError(
+            400,
+            "revision_id应为整数",
+            code="invalid_field",
+            fields={"revision_id": "应为整数"},
+        )
     opinion = body.get("opinion")
     if opinion is not None and not isinstance(opinion, str):
-        raise ApiError(400, "复核意见应为文字", code="invalid_field", fields={"opinion": "应为文字"})
+        raise ApiError(
+            400,
+            "复核意见应为文字",
+            code="invalid_field",
+            fields={"opinion": "应为文字"},
+        )
     with entry_change(entry.id):
         review = review_entry(entry, revision_id, decision, opinion, g.user)
         # Serialized before the commit expires the rows; see save_category.
-        result = {"review": review_dict(review), "entry": entry_detail(entry),
-                  "project": project_summary(project)}
+        result = {
+            "review": review_dict(review),
+            "entry": entry_detail(entry),
+            "project": project_summary(project),
+        }
     return jsonify(result)
 
 
@@ -137,7 +154,13 @@ def next_pending():
     entry = query.first()
     if entry is None:
         return jsonify({"next": None})
-    return jsonify({"next": {"project_id": entry.project_id, "category": entry.category,
-                             "entry_id": entry.id, "project_name": entry.project.name}})
-
-
+    return jsonify(
+        {
+            "next": {
+                "project_id": entry.project_id,
+                "category": entry.category,
+                "entry_id": entry.id,
+                "project_name": entry.project.name,
+            }
+        }
+    )

@@ -50,15 +50,18 @@ def project_summary(project):
         "status": project.status,
         "status_label": project.status_label,
         "company": project.company.to_dict() if project.company else None,
-        "pending_count": sum(1 for entry in project.entries if entry.state == STATE_SUBMITTED),
+        "pending_count": sum(
+            1 for entry in project.entries if entry.state == STATE_SUBMITTED
+        ),
         "categories": [entry_summary(entry) for entry in project.entries],
         "updated_at": _iso(project.updated_at),
     }
 
 
 def entry_detail(entry, full_id_numbers=True):
-    result = schema().validate(entry.category, entry.data,
-                               town_name=entry.project.town.name)
+    result = schema().validate(
+        entry.category, entry.data, town_name=entry.project.town.name
+    )
     detail = entry_summary(entry)
     detail.update(
         project_id=entry.project_id,
@@ -100,14 +103,17 @@ def revision_diff(category, before, after):
         key = spec["key"]
         old, new = (before or {}).get(key), (after or {}).get(key)
         if old != new:
-            changes.append({"key": key, "label": spec["label"], "before": old, "after": new})
+            changes.append(
+                {"key": key, "label": spec["label"], "before": old, "after": new}
+            )
     return changes
 
 
 def revision_dict(revision):
     if revision is None:
         return None
-    return {"id": revision.id, "number": revision.number,
-            "created_at": _iso(revision.created_at)}
-
-
+    return {
+        "id": revision.id,
+        "number": revision.number,
+        "created_at": _iso(revision.created_at),
+    }

@@ -89,10 +89,19 @@ def json_body(required=(), optional=()):
 def require_string(body, key, label, max_length=200):
     value = body.get(key)
     if not isinstance(value, str) or not value.strip():
-        raise ApiError(400, f"{label}不能为空", code="invalid_field", fields={key: f"请填写{label}"})
+        raise ApiError(
+            400,
+            f"{label}不能为空",
+            code="invalid_field",
+            fields={key: f"请填写{label}"},
+        )
     if len(value) > max_length:
-        raise ApiError(400, f"{label}过长", code="invalid_field",
-                       fields={key: f"{label}不能超过{max_length}个字符"})
+        raise ApiError(
+            400,
+            f"{label}过长",
+            code="invalid_field",
+            fields={key: f"{label}不能超过{max_length}个字符"},
+        )
     return value.strip()
 
 
@@ -106,14 +115,23 @@ def page_arguments(default_size=20, max_size=100):
         page = int(request.args.get("page", 1))
         size = int(request.args.get("per_page", default_size))
     except ValueError:
-        raise ApiError(400, "分页参数应为整数", code="invalid_query",
-                       fields={"page": "应为正整数"}) from None
+        raise ApiError(
+            400, "分页参数应为整数", code="invalid_query", fields={"page": "应为正整数"}
+        ) from None
     if not 1 <= page <= MAX_PAGE:
-        raise ApiError(400, "页码超出范围", code="invalid_query",
-                       fields={"page": f"应为1到{MAX_PAGE}之间的整数"})
+        raise ApiError(
+            400,
+            "页码超出范围",
+            code="invalid_query",
+            fields={"page": f"应为1到{MAX_PAGE}之间的整数"},
+        )
     if size < 1 or size > max_size:
-        raise ApiError(400, "分页参数超出范围", code="invalid_query",
-                       fields={"per_page": f"应为1到{max_size}之间的整数"})
+        raise ApiError(
+            400,
+            "分页参数超出范围",
+            code="invalid_query",
+            fields={"per_page": f"应为1到{max_size}之间的整数"},
+        )
     return page, size
 
 
@@ -123,7 +141,7 @@ MAX_ROW_ID = 2**31 - 1
 
 
 def get_row(model, row_id):
-    """Return the ``model`` row with ``row_id``, or None for a missing or impossible id."""
+    """Return the ``model`` row with ``row_id``, or None for a missing or bad id."""
     if not isinstance(row_id, int) or isinstance(row_id, bool):
         return None
     if not 0 < row_id <= MAX_ROW_ID:
@@ -133,6 +151,8 @@ def get_row(model, row_id):
 
 def open_session(user=None, openid=None, session_key=None):
     ttl = current_app.config["SESSION_TTL_HOURS"]
-    session, token = ApiSession.open(ttl, user=user, openid=openid, session_key=session_key)
+    session, token = ApiSession.open(
+        ttl, user=user, openid=openid, session_key=session_key
+    )
     db.session.flush()
     return session, token

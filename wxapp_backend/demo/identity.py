@@ -19,7 +19,9 @@ REGION_CODES = ("440602", "440604", "440605", "440606", "440607", "440608")
 def make_id_number(rng):
     birth = date(1965, 1, 1) + timedelta(days=rng.randrange(0, 365 * 35))
     first17 = (
-        rng.choice(REGION_CODES) + birth.strftime("%Y%m%d") + f"{rng.randrange(1000):03d}"
+        rng.choice(REGION_CODES)
+        + birth.strftime("%Y%m%d")
+        + f"{rng.randrange(1000):03d}"
     )
     return first17 + id_number_check_char(first17)
 

@@ -32,10 +32,39 @@ COMPANIES = (
     "佛山市汇景物业管理有限公司",
     "佛山市南海区顺益物业服务有限公司",
 )
-STAFF_NAMES = ("陈志强", "李秀梅", "黄伟东", "梁嘉欣", "何俊杰", "罗丽华", "冯国栋", "周佩玲")
+STAFF_NAMES = (
+    "陈志强",
+    "李秀梅",
+    "黄伟东",
+    "梁嘉欣",
+    "何俊杰",
+    "罗丽华",
+    "冯国栋",
+    "周佩玲",
+)
 ESTATE_WORDS = ("花园", "雅苑", "名都", "御景", "广场", "商务中心", "工业园", "华庭")
-ESTATE_PREFIXES = ("翠湖", "金沙", "碧桂", "锦绣", "怡景", "南湖", "丰泽", "嘉和", "凤鸣", "聚贤")
-ROADS = ("南海大道", "桂澜路", "海八路", "狮山大道", "黄岐大道", "里水大道", "樵华路", "丹灶大道")
+ESTATE_PREFIXES = (
+    "翠湖",
+    "金沙",
+    "碧桂",
+    "锦绣",
+    "怡景",
+    "南湖",
+    "丰泽",
+    "嘉和",
+    "凤鸣",
+    "聚贤",
+)
+ROADS = (
+    "南海大道",
+    "桂澜路",
+    "海八路",
+    "狮山大道",
+    "黄岐大道",
+    "里水大道",
+    "樵华路",
+    "丹灶大道",
+)
 OPINIONS = (
     "建筑面积与规划验收资料不一致，请核对后重新填写",
     "服务合同日期有误，请上传最新合同并更正起止日期",
@@ -154,7 +183,9 @@ def _complete_data(category, rng, project, owner):
             "land_area": round(rng.uniform(3000, 90000), 2),
             "households": rng.randrange(80, 3200),
             "buildings": rng.randrange(2, 40),
-            "delivery_date": (date(2005, 1, 1) + timedelta(days=rng.randrange(0, 6000))).isoformat(),
+            "delivery_date": (
+                date(2005, 1, 1) + timedelta(days=rng.randrange(0, 6000))
+            ).isoformat(),
             "company_name": owner.company.name,
             "company_credit_code": owner.company.credit_code,
             "engagement": rng.choice(["前期物业", "业主大会选聘"]),
