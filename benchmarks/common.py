@@ -99,6 +99,28 @@ def redis_server():
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+def start_rq_worker(redis_url, env, log):
+    """Start ``rq worker`` with the production worker class on the default queue.
+
+    Its output goes to the open file ``log``; stop it with ``stop_process``.
+    """
+    return subprocess.Popen(
+        [
+            str(VENV_BIN / "rq"),
+            "worker",
+            "--url",
+            redis_url,
+            "--worker-class",
+            "jobs.worker.AppWorker",
+            "default",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+
+
 def postgres_url(database):
     """Start (or reuse) the private PostgreSQL cluster; return a URL for ``database``.
 

@@ -72,12 +72,11 @@ def digest_seconds(app):
 def raw_seconds(app):
     from models import db
 
-    with app.app_context():
-        with db.engine.connect() as connection:
-            started = time.perf_counter()
-            projects = connection.exec_driver_sql(RAW_PROJECTS).fetchall()
-            entries = connection.exec_driver_sql(RAW_ENTRIES).fetchall()
-            elapsed = time.perf_counter() - started
+    with app.app_context(), db.engine.connect() as connection:
+        started = time.perf_counter()
+        projects = connection.exec_driver_sql(RAW_PROJECTS).fetchall()
+        entries = connection.exec_driver_sql(RAW_ENTRIES).fetchall()
+        elapsed = time.perf_counter() - started
     assert projects and entries
     return elapsed
 
@@ -163,9 +162,11 @@ def main():
             + ", ".join(f"{value * 1000:.1f}" for value in real),
             f"{total} projects: raw GROUP BY ms per round: "
             + ", ".join(f"{value * 1000:.1f}" for value in baseline),
-            f"{total} projects: median ratio digest/raw: "
-            f"{median_ratio(real, baseline):.2f} (goal <= {GOAL}); "
-            f"digest peak Python memory {peaks[total]:.0f} KiB",
+            (
+                f"{total} projects: median ratio digest/raw: "
+                f"{median_ratio(real, baseline):.2f} (goal <= {GOAL}); "
+                f"digest peak Python memory {peaks[total]:.0f} KiB"
+            ),
         ]
     lines.append(
         f"peak memory {LARGE} vs {SMALL} projects: {peaks[LARGE] / peaks[SMALL]:.2f}x"

@@ -42,7 +42,6 @@ REPLY_WELCOME_BACK = "欢迎回来，{name}。您的微信已绑定，通知和�
 MAX_KEY_LENGTH = CallbackReceipt.dedupe_key.type.length
 
 
-
 @blueprint.get("/wechat/callback")
 def verify_url():
     """Return ``echostr`` for WeChat's URL check when the signature is valid."""
@@ -199,7 +198,6 @@ def _on_unsubscribe(message, receipt, now):
     openid = _field(message, "FromUserName")
     if openid:
         set_following(openid, False)
-    return None
 
 
 def _on_template_job_finish(message, receipt, now):
@@ -207,9 +205,9 @@ def _on_template_job_finish(message, receipt, now):
     status = _field(message, "Status")
     if not msgid or not status:
         logger.warning("TEMPLATESENDJOBFINISH without MsgID or Status")
-        return None
+        return
     record_job_result(msgid, status, receipt, now)
-    return None
+    return
 
 
 MESSAGE_HANDLERS = {"text": _on_text}

@@ -3,14 +3,21 @@
 ``queue_delivery`` writes a ``Delivery`` row under a unique ``dedupe_key``
 before anything is sent. ``deliver`` makes one send attempt for a row with
 WeChat's retry rules (``bot.sender``) and records the result on the row.
-The ``TEMPLATESENDJOBFINISH`` event later sets ``final_status``. Scheduling,
+For many rows at once, ``load_outgoing`` reads the due ones, ``send_outgoing``
+sends one (no database access, so threads may call it) and
+``record_outcomes`` writes a group of results in one transaction; the same
+``outcome_changes`` decides the new column values on both paths. The
+``TEMPLATESENDJOBFINISH`` event later sets ``final_status``. Scheduling,
 fan-out and rate limits belong to the caller (the ``jobs`` package).
 """
 
 import hashlib
 import logging
+from collections import Counter
+from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.errors import WeChatError
@@ -25,7 +32,7 @@ from bot.sender import (
     send_with_policy,
 )
 from bot.web import wechat_services
-from models import CallbackReceipt, Delivery, db, utcnow
+from models import CallbackReceipt, Delivery, User, db, utcnow
 from models.delivery import (
     DELIVERY_FAILED,
     DELIVERY_QUEUED,
@@ -146,13 +153,39 @@ def _insert(delivery):
     return delivery
 
 
+SENDABLE = (DELIVERY_QUEUED, DELIVERY_RETRY)
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One due row and its recipient as plain values, safe to hand to threads."""
+
+    id: int
+    user_id: int
+    openid: str
+    template_id: str
+    payload: dict
+    pagepath: str | None
+    client_msg_id: str
+    attempts: int
+
+
+def _skip_reason(openid, reachable):
+    """Return why a user cannot receive a message now, or None when they can."""
+    if not openid:
+        return SKIP_NOT_BOUND
+    if not reachable:
+        return SKIP_NOT_FOLLOWING
+    return None
+
+
 def _skip_if_unreachable(delivery, user):
     """Mark ``delivery`` skipped and return True when ``user`` cannot receive it."""
-    if user is None or not user.service_openid:
+    if user is None:
         reason = SKIP_NOT_BOUND
-    elif not user.reachable:
-        reason = SKIP_NOT_FOLLOWING
     else:
+        reason = _skip_reason(user.service_openid, user.reachable)
+    if reason is None:
         return False
     delivery.status = DELIVERY_SKIPPED
     delivery.last_error = reason
@@ -161,136 +194,234 @@ def _skip_if_unreachable(delivery, user):
 
 
 def deliver(delivery_id, now=None):
-    """Make one send attempt for a queued or retry row and return its new status.
+    """Make one send attempt for a queued or retry row and return its status after.
 
-    A row in any other status (sent, failed, unreachable, skipped) is not
-    sent again and its status is returned, so a worker that was killed and
-    runs the job again cannot send twice. A retry row whose
-    ``next_attempt_at`` is still ahead is left as it is. If a worker dies
-    after WeChat accepted the send but before the commit, the rerun sends
-    the same ``client_msg_id`` and WeChat drops the repeat.
+    The steps of a send chunk (``jobs.fanout``) for one row, without its
+    threads and leases. A row in any other status (sent, failed,
+    unreachable, skipped) is not sent again, so a rerun cannot send twice.
+    A retry row whose ``next_attempt_at`` is still ahead is left as it is.
+    If the process dies after WeChat accepted the send but before the
+    commit, the rerun sends the same ``client_msg_id`` and WeChat drops the
+    repeat.
 
-    Commits the row. Raises ``TemplateRejected`` or ``CredentialsRejected``
-    after recording ``failed`` when the rest of a batch would fail too.
+    Commits. Raises ``TemplateRejected`` or ``CredentialsRejected`` after
+    recording ``failed`` when the rest of a batch would fail too, and
+    ``LookupError`` for an unknown id.
     """
     now = now or utcnow()
-    delivery = _lock_row(delivery_id)
-    if not _is_due(delivery, now):
-        db.session.commit()
-        return delivery.status
-    if _skip_if_unreachable(delivery, delivery.user):
-        delivery.updated_at = now
-        db.session.commit()
-        logger.info(
-            "Delivery skipped delivery_id=%s reason=%s",
-            delivery.id,
-            delivery.last_error,
-        )
-        return delivery.status
-
-    outcome = _send(delivery)
-    _record_outcome(delivery, outcome, now)
+    due, _ = load_outgoing([delivery_id], now)
+    if due:
+        outcome = send_outgoing(wechat_services(), due[0])
+        record_outcomes([(due[0], outcome)], now)
+        if outcome.status == FAILED_LOUD:
+            raise stopped_error(delivery_id, outcome)
+    status = db.session.execute(
+        select(Delivery.status).where(Delivery.id == delivery_id)
+    ).scalar_one_or_none()
     db.session.commit()
-    if outcome.status == FAILED_LOUD:
-        raise _stopped(delivery, outcome)
-    return delivery.status
-
-
-def _lock_row(delivery_id):
-    # FOR UPDATE keeps two workers from sending one row at the same time on
-    # PostgreSQL. SQLite has no row locks, so there the client_msg_id is
-    # what stops a double send.
-    delivery = db.session.get(
-        Delivery, delivery_id, with_for_update=True, populate_existing=True
-    )
-    if delivery is None:
+    if status is None:
         raise LookupError(f"delivery {delivery_id} not found")
-    return delivery
+    if not due:
+        logger.info("Delivery not sent delivery_id=%s status=%s", delivery_id, status)
+    return status
 
 
-def _is_due(delivery, now):
-    if delivery.status not in (DELIVERY_QUEUED, DELIVERY_RETRY):
-        logger.info(
-            "Delivery not sent again delivery_id=%s status=%s",
-            delivery.id,
-            delivery.status,
+def load_outgoing(delivery_ids, now):
+    """Return the rows of ``delivery_ids`` due at ``now`` and the count skipped.
+
+    The due rows come as ``Outgoing``. Rows in a final status and retry rows
+    not yet due are left out. Rows whose user is not bound or does not
+    follow are marked skipped. Commits, so that no transaction stays open
+    while the caller sends.
+    """
+    rows = db.session.execute(
+        select(
+            Delivery.id,
+            Delivery.user_id,
+            Delivery.template_id,
+            Delivery.payload,
+            Delivery.pagepath,
+            Delivery.client_msg_id,
+            Delivery.attempts,
+            Delivery.next_attempt_at,
+            User.service_openid,
+            User.reachable,
         )
-        return False
-    if delivery.next_attempt_at is not None and delivery.next_attempt_at > now:
-        logger.info("Delivery not due yet delivery_id=%s", delivery.id)
-        return False
-    return True
+        .outerjoin(User, User.id == Delivery.user_id)
+        .where(Delivery.id.in_(list(delivery_ids)), Delivery.status.in_(SENDABLE))
+        .order_by(Delivery.id)
+    ).all()
+    due, skipped = [], []
+    for row in rows:
+        if row.next_attempt_at is not None and row.next_attempt_at > now:
+            continue
+        reason = _skip_reason(row.service_openid, row.reachable)
+        if reason is not None:
+            skipped.append(
+                {
+                    "b_id": row.id,
+                    "status": DELIVERY_SKIPPED,
+                    "last_error": reason,
+                    "next_attempt_at": None,
+                    "updated_at": now,
+                }
+            )
+            continue
+        due.append(
+            Outgoing(
+                id=row.id,
+                user_id=row.user_id,
+                openid=row.service_openid,
+                template_id=row.template_id,
+                payload=row.payload,
+                pagepath=row.pagepath,
+                client_msg_id=row.client_msg_id,
+                attempts=row.attempts,
+            )
+        )
+    if skipped:
+        db.session.execute(_guarded_update(skipped[0]), skipped)
+        logger.info(
+            "Deliveries skipped delivery_ids=%s", [item["b_id"] for item in skipped]
+        )
+    db.session.commit()
+    return due, len(skipped)
 
 
-def _send(delivery):
-    services = wechat_services()
-    # The user may have bound a new openid since the row was queued.
-    delivery.openid = delivery.user.service_openid
+def send_outgoing(services, outgoing, token_store=None):
+    """Send one message under the rules of ``bot.sender``; return its ``SendOutcome``.
+
+    Touches no database, so threads may call it side by side. ``services``
+    is ``wechat_services()``; ``token_store`` defaults to its shared store.
+    """
     return send_with_policy(
         services.client,
-        services.token_store,
-        delivery.openid,
-        delivery.template_id,
-        delivery.payload,
+        token_store or services.token_store,
+        outgoing.openid,
+        outgoing.template_id,
+        outgoing.payload,
         miniprogram_appid=services.miniprogram_appid,
-        pagepath=delivery.pagepath,
-        client_msg_id=delivery.client_msg_id,
+        pagepath=outgoing.pagepath,
+        client_msg_id=outgoing.client_msg_id,
     )
 
 
-def _record_outcome(delivery, outcome, now):
-    delivery.attempts += 1
-    delivery.updated_at = now
-    delivery.last_errcode = outcome.errcode
-    delivery.last_error = (outcome.errmsg or "")[:_ERROR_LENGTH] or None
-    delivery.next_attempt_at = None
+def outcome_changes(attempts, outcome, now):
+    """Return the new value of every column a send attempt sets.
 
+    Every attempt returns the same columns, so ``record_outcomes`` writes a
+    group of rows with one statement. ``attempts`` is the row's count
+    before this attempt.
+    """
+    attempts += 1
+    changes = {
+        "status": DELIVERY_FAILED,
+        "attempts": attempts,
+        "updated_at": now,
+        "last_errcode": outcome.errcode,
+        "last_error": (outcome.errmsg or "")[:_ERROR_LENGTH] or None,
+        "next_attempt_at": None,
+        "sent_at": None,
+        "wechat_msgid": None,
+    }
     if outcome.status == SENT:
-        _record_sent(delivery, outcome.msgid, now)
-    elif outcome.status == RETRY_LATER:
-        _record_retry(delivery, now)
+        changes["status"] = DELIVERY_SENT
+        changes["sent_at"] = now
+        if outcome.msgid is not None:
+            changes["wechat_msgid"] = str(outcome.msgid)
+    elif outcome.status == RETRY_LATER and attempts < MAX_SEND_ATTEMPTS:
+        changes["status"] = DELIVERY_RETRY
+        changes["next_attempt_at"] = now + timedelta(seconds=backoff_seconds(attempts))
     elif outcome.status == UNREACHABLE:
-        delivery.status = DELIVERY_UNREACHABLE
-        delivery.user.reachable = False
-    else:
-        delivery.status = DELIVERY_FAILED
+        changes["status"] = DELIVERY_UNREACHABLE
+    return changes
+
+
+def record_outcomes(results, now=None):
+    """Record sends made with ``send_outgoing`` in one transaction and commit.
+
+    ``results`` is a list of ``(Outgoing, SendOutcome)``. A row is updated
+    only while it is still queued or retry, so a result never overwrites
+    what another writer recorded. Recipients found unreachable are marked
+    so, and a job result that arrived before its send was recorded is
+    applied. Returns the rows per new status.
+    """
+    now = now or utcnow()
+    params = []
+    unreachable = []
+    for outgoing, outcome in results:
+        changes = outcome_changes(outgoing.attempts, outcome, now)
+        params.append({"b_id": outgoing.id, "openid": outgoing.openid, **changes})
+        if outcome.status == UNREACHABLE:
+            unreachable.append(outgoing.user_id)
+        _log_attempt(outgoing.id, changes["status"], changes["attempts"], outcome)
+    if params:
+        db.session.execute(_guarded_update(params[0]), params)
+    if unreachable:
+        db.session.execute(
+            update(User).where(User.id.in_(unreachable)).values(reachable=False)
+        )
+    early = _early_job_results([p["wechat_msgid"] for p in params if p["wechat_msgid"]])
+    if early:
+        table = Delivery.__table__
+        db.session.execute(
+            update(table)
+            .where(table.c.wechat_msgid == bindparam("b_msgid"))
+            .values(final_status=bindparam("final_status")),
+            [{"b_msgid": msgid, "final_status": s} for msgid, s in early.items()],
+        )
+    db.session.commit()
+    counts = Counter(p["status"] for p in params)
     logger.info(
-        "Delivery attempt recorded delivery_id=%s status=%s attempts=%s errcode=%s",
-        delivery.id,
-        delivery.status,
-        delivery.attempts,
-        delivery.last_errcode,
+        "Deliveries recorded counts=%s first_id=%s last_id=%s",
+        dict(counts),
+        params[0]["b_id"] if params else None,
+        params[-1]["b_id"] if params else None,
+    )
+    return counts
+
+
+def _guarded_update(example):
+    """UPDATE of the columns in ``example`` for row ``b_id``, if still sendable.
+
+    The status test is spelled with ``=`` rather than ``IN`` because
+    SQLAlchemy cannot send an ``IN`` list with executemany.
+    """
+    table = Delivery.__table__
+    columns = [name for name in example if name != "b_id"]
+    return (
+        update(table)
+        .where(
+            table.c.id == bindparam("b_id"),
+            or_(*(table.c.status == status for status in SENDABLE)),
+        )
+        .values({name: bindparam(name, type_=table.c[name].type) for name in columns})
     )
 
 
-def _record_sent(delivery, msgid, now):
-    delivery.status = DELIVERY_SENT
-    delivery.sent_at = now
-    delivery.wechat_msgid = str(msgid) if msgid is not None else None
-    if delivery.wechat_msgid:
-        _apply_early_job_result(delivery)
-
-
-def _record_retry(delivery, now):
-    if delivery.attempts >= MAX_SEND_ATTEMPTS:
-        delivery.status = DELIVERY_FAILED
+def _log_attempt(delivery_id, status, attempts, outcome):
+    if outcome.status == RETRY_LATER and status == DELIVERY_FAILED:
         logger.warning(
-            "Delivery gave up delivery_id=%s attempts=%s",
-            delivery.id,
-            delivery.attempts,
+            "Delivery gave up delivery_id=%s attempts=%s", delivery_id, attempts
         )
-        return
-    delivery.status = DELIVERY_RETRY
-    delay = backoff_seconds(delivery.attempts)
-    delivery.next_attempt_at = now + timedelta(seconds=delay)
+    # Each sent row is in the delivery log; record_outcomes logs the counts.
+    logger.log(
+        logging.DEBUG if status == DELIVERY_SENT else logging.INFO,
+        "Delivery attempt recorded delivery_id=%s status=%s attempts=%s errcode=%s",
+        delivery_id,
+        status,
+        attempts,
+        outcome.errcode,
+    )
 
 
-def _stopped(delivery, outcome):
+def stopped_error(delivery_id, outcome):
+    """Return the exception for a send whose outcome stops its batch or chunk."""
     if outcome.errcode in FAILED_LOUD_ERRCODES:
         error_class = TemplateRejected
     else:
         error_class = CredentialsRejected
-    return error_class(delivery.id, outcome.errcode, outcome.errmsg)
+    return error_class(delivery_id, outcome.errcode, outcome.errmsg)
 
 
 def record_job_result(msgid, status, receipt=None, now=None):
@@ -320,11 +451,14 @@ def record_job_result(msgid, status, receipt=None, now=None):
     return None
 
 
-def _apply_early_job_result(delivery):
-    receipt = (
-        CallbackReceipt.query.filter_by(template_msgid=delivery.wechat_msgid)
-        .order_by(CallbackReceipt.id.desc())
-        .first()
+def _early_job_results(msgids):
+    """Return ``{msgid: status}`` of job results that arrived before their send."""
+    if not msgids:
+        return {}
+    rows = db.session.execute(
+        select(CallbackReceipt.template_msgid, CallbackReceipt.template_status)
+        .where(CallbackReceipt.template_msgid.in_(msgids))
+        .order_by(CallbackReceipt.id)
     )
-    if receipt is not None:
-        delivery.final_status = receipt.template_status
+    # Ordered by id, so the newest receipt of a msgid wins.
+    return {msgid: status for msgid, status in rows}

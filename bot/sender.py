@@ -155,8 +155,10 @@ def _token_failure(exc):
 
 
 def _log(outcome, client_msg_id):
+    # A fan-out sends thousands of messages and the delivery log stores
+    # each one, so a success is logged at DEBUG and a failure per message.
     if outcome.status == SENT:
-        logger.info(
+        logger.debug(
             "Template message sent client_msg_id=%s msgid=%s",
             client_msg_id,
             outcome.msgid,

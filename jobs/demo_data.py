@@ -229,12 +229,12 @@ class BatchBuilder:
                 entry["row"]["project_id"] = project_ids[plan["row"]["name"]]
                 entries.append(entry)
         db.session.execute(insert(Entry.__table__), [entry["row"] for entry in entries])
-        entry_ids = dict(
-            ((project_id, category), entry_id)
+        entry_ids = {
+            (project_id, category): entry_id
             for entry_id, project_id, category in db.session.query(
                 Entry.id, Entry.project_id, Entry.category
             ).filter(Entry.project_id.in_(list(project_ids.values())))
-        )
+        }
         for entry in entries:
             entry["entry_id"] = entry_ids[
                 (entry["row"]["project_id"], entry["row"]["category"])

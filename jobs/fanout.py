@@ -8,30 +8,38 @@ on the Redis rate limiter shared by all workers. The concurrency bound is
 per worker process, so N workers send up to N x ``SEND_CONCURRENCY``
 messages at once, and the rate limit caps them together.
 
-Three kinds of Redis keys keep a row from being sent twice:
+The threads only send, and only the job's own thread uses the database. It
+reads the chunk's rows in one query before the sends and writes their
+results in groups: one transaction per ``RECORD_ROWS`` results, or sooner
+when the oldest unwritten one is ``RECORD_SECONDS`` old.
+Four kinds of Redis keys keep a row from being sent twice:
 
 - ``jobs:delivery-job:<id>``: the rq job that should send the row. The
   sweep re-enqueues a row only when that job is gone, failed or finished
   without sending it (a worker killed mid-chunk, a Redis outage).
-- ``jobs:delivery-lease:<id>``: held while one thread sends the row. A
-  second holder takes it over only when the first one's rq job is no
-  longer queued or running.
+- ``jobs:delivery-lease:<id>``: held by the chunk that sends the row, from
+  before the row is read until its result is committed. Another chunk takes
+  it over only when the holder's rq job is no longer queued or running.
+- ``jobs:delivery-sent:<id>``: set as soon as WeChat accepted the row's
+  message, with its msgid, and deleted once the row is recorded as sent.
+  A chunk that takes over a row with this key records it as sent without
+  sending it again.
 - ``jobs:batch-stopped:<batch>``: set when WeChat rejected the template
   (40037, 47003); the rest of that batch is marked failed and not sent.
 
-A worker killed after WeChat accepted a message but before the row was
-marked sent leaves the row queued. The row is sent again later with the
-same ``client_msg_id``, and WeChat drops that repeat (guaranteed for ten
-minutes).
-
-NOTE: on a 2-core machine this path sends at about a fifth of the rate of a
-bare POST loop (``benchmarks/README.md``); the per-row transaction of
-``bot.delivery.deliver`` costs most of it, not the chunking or the leases.
+A worker killed after WeChat accepted a message but before it set the sent
+key leaves the row queued. The row is sent again later with the same
+``client_msg_id``, and WeChat drops that repeat (guaranteed for ten
+minutes). At most one message per thread can be in that state. The same
+``client_msg_id`` is the only guard left if Redis loses these keys (a
+restart without persistence) while a chunk runs.
 """
 
 import logging
 import math
+import queue
 import threading
+import time
 import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -43,7 +51,16 @@ from rq import get_current_job
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
-from bot.delivery import DeliveryStopped, TemplateRejected, deliver
+from bot.delivery import (
+    SENDABLE,
+    TemplateRejected,
+    load_outgoing,
+    record_outcomes,
+    send_outgoing,
+    stopped_error,
+)
+from bot.sender import SENT, SendOutcome
+from bot.web import wechat_services
 from jobs.queues import get_queue, redis_connection
 from jobs.ratelimit import SendRateLimiter
 from models import Delivery, db, utcnow
@@ -52,8 +69,11 @@ from models.schedule import RUN_FAILED, SlotRun
 
 logger = logging.getLogger(__name__)
 
+__all__ = ["SENDABLE", "enqueue_sends", "send_chunk", "stop_batch", "sweep"]
+
 JOB_KEY = "jobs:delivery-job:{}"
 LEASE_KEY = "jobs:delivery-lease:{}"
+SENT_KEY = "jobs:delivery-sent:{}"
 STOP_KEY = "jobs:batch-stopped:{}"
 SWEEP_LOCK_KEY = "jobs:sweep-lock"
 MARKER_SECONDS = 2 * 24 * 3600
@@ -65,33 +85,53 @@ SWEEP_LIMIT = 5000
 CHUNK_RESULT_SECONDS = 24 * 3600
 CHUNK_FAILURE_SECONDS = 7 * 24 * 3600
 
+RECORD_ROWS = 50
+RECORD_SECONDS = 0.5
+
+# The chunk reads the access token from Redis at most this often; a token
+# WeChat rejects is refreshed at once (``bot.sender``).
+TOKEN_READ_SECONDS = 30
+
 ALIVE_JOB_STATUSES = (
     JobStatus.QUEUED,
     JobStatus.STARTED,
     JobStatus.DEFERRED,
     JobStatus.SCHEDULED,
 )
-SENDABLE = (DELIVERY_QUEUED, DELIVERY_RETRY)
 BATCH_STOPPED_ERROR = "模板被微信拒绝，本批次已停止发送"
 
-# Returns "+" when the caller now holds the lease, "!" when the batch was
-# stopped, otherwise the id of the current holder.
+# KEYS: the lease key and the batch's stop key of each row, in pairs.
+# ARGV[1]: the caller's id; ARGV[2]: lease milliseconds; ARGV[2 + i]: a
+# holder row i may be taken from ("" for none). Returns, per row, "+" when
+# the caller now holds the lease, "!" when the batch was stopped, otherwise
+# the id of the current holder.
 _CLAIM_SCRIPT = """
-if redis.call('EXISTS', KEYS[2]) == 1 then
-    return '!'
+local results = {}
+for i = 1, #KEYS / 2 do
+    local lease = KEYS[2 * i - 1]
+    if redis.call('EXISTS', KEYS[2 * i]) == 1 then
+        results[i] = '!'
+    else
+        local holder = redis.call('GET', lease)
+        if (not holder) or holder == ARGV[1] or holder == ARGV[2 + i] then
+            redis.call('SET', lease, ARGV[1], 'PX', ARGV[2])
+            results[i] = '+'
+        else
+            results[i] = holder
+        end
+    end
 end
-local holder = redis.call('GET', KEYS[1])
-if (not holder) or holder == ARGV[1] or holder == ARGV[3] then
-    redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-    return '+'
-end
-return holder
+return results
 """
+# KEYS: the lease key and the job key of each row, in pairs; ARGV[1]: the
+# caller's id. Deletes each lease the caller holds, and the job keys.
 _RELEASE_SCRIPT = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-    redis.call('DEL', KEYS[1])
+for i = 1, #KEYS, 2 do
+    if redis.call('GET', KEYS[i]) == ARGV[1] then
+        redis.call('DEL', KEYS[i])
+    end
+    redis.call('DEL', KEYS[i + 1])
 end
-redis.call('DEL', KEYS[2])
 return 1
 """
 
@@ -116,9 +156,9 @@ def chunk_timeout(config, size):
     return int(size / config["SEND_RATE_PER_SECOND"] + rounds * per_send + 60)
 
 
-def lease_seconds(config):
-    """Seconds a send keeps its lease: longer than one send can take."""
-    return 6 * config["WECHAT_HTTP_TIMEOUT"] + 30
+def lease_seconds(config, size):
+    """Seconds a chunk of ``size`` rows keeps its leases: past its rq timeout."""
+    return chunk_timeout(config, size) + 2 * config["WECHAT_HTTP_TIMEOUT"] + 30
 
 
 def enqueue_sends(delivery_ids):
@@ -181,25 +221,22 @@ def send_chunk(delivery_ids):
     and its unsent rows stay queued until the settings are fixed. Raises
     ``SendChunkError`` when other sends raised.
     """
-    rows = _sendable_rows(delivery_ids)
-    if not rows:
-        return {}
     sender = ChunkSender(current_app._get_current_object(), _holder_id())
-    workers = min(current_app.config["SEND_CONCURRENCY"], len(rows))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        outcomes = Counter(pool.map(sender.send, rows))
+    outcomes = sender.run(delivery_ids)
+    if not outcomes:
+        return {}
 
-    logger.info("Send chunk finished job=%s outcomes=%s", sender.holder, dict(outcomes))
+    logger.info("Send chunk finished job=%s outcomes=%s", sender.holder, outcomes)
     if isinstance(sender.rejected, TemplateRejected):
         stop_batch(sender.rejected_batch, sender.rejected)
     if sender.rejected is not None:
         raise sender.rejected
     if sender.errors:
         raise SendChunkError(
-            f"{len(sender.errors)} of {len(rows)} sends raised, rows "
+            f"{len(sender.errors)} of {sum(outcomes.values())} sends raised, rows "
             f"{sorted(sender.errors)[:20]} stay queued for the sweep"
         )
-    return dict(outcomes)
+    return outcomes
 
 
 def _sendable_rows(delivery_ids):
@@ -209,7 +246,7 @@ def _sendable_rows(delivery_ids):
         .order_by(Delivery.id)
         .all()
     )
-    # End the read transaction so the sending threads do not wait on it.
+    # End the read transaction so that no lock is held while leases are taken.
     db.session.commit()
     return [tuple(row) for row in rows]
 
@@ -219,83 +256,308 @@ def _holder_id():
     return job.id if job is not None else f"inline-{uuid.uuid4().hex}"
 
 
+class ChunkToken:
+    """The shared access token, read from Redis once per ``TOKEN_READ_SECONDS``.
+
+    Has the ``get`` and ``force_refresh`` of ``SharedAccessToken``, so the
+    send policy uses it in its place. After a forced refresh every thread of
+    the chunk uses the new token.
+    """
+
+    def __init__(self, store, clock=time.monotonic):
+        self.store = store
+        self.clock = clock
+        self.lock = threading.Lock()
+        self.token = None
+        self.read_at = 0.0
+
+    def get(self):
+        with self.lock:
+            if self.token is None or self.clock() - self.read_at > TOKEN_READ_SECONDS:
+                self.token = self.store.get()
+                self.read_at = self.clock()
+            return self.token
+
+    def force_refresh(self, stale_token):
+        token = self.store.force_refresh(stale_token)
+        with self.lock:
+            self.token = token
+            self.read_at = self.clock()
+        return token
+
+
 class ChunkSender:
-    """Sender of one chunk's rows, from threads that each push their own app context."""
+    """Sender of one chunk: claims its rows, sends from threads, records in groups.
+
+    Only the thread that calls ``run`` uses the database; the send threads
+    use Redis and HTTP.
+    """
 
     def __init__(self, app, holder):
         self.app = app
         self.holder = holder
         self.redis = app.extensions["redis"]
         self.limiter = SendRateLimiter(self.redis, app.config["SEND_RATE_PER_SECOND"])
-        self.lease_ms = lease_seconds(app.config) * 1000
         self._claim = self.redis.register_script(_CLAIM_SCRIPT)
         self._release = self.redis.register_script(_RELEASE_SCRIPT)
         self.stop = threading.Event()
         self.lock = threading.Lock()
+        self.batches = {}
+        self.stopped_batches = set()
+        self.outcomes = Counter()
         self.errors = []
         self.rejected = None
         self.rejected_batch = None
 
-    def send(self, row):
-        """Send one row; return its outcome name for the chunk summary.
-
-        Any error other than a stopped batch is logged and counted, and the
-        row stays queued for the sweep, so one failure never ends the chunk.
-        """
-        delivery_id, dedupe_key = row
-        if self.stop.is_set():
-            return "stopped"
+    def run(self, delivery_ids):
+        """Send the due rows of ``delivery_ids``; return the count of each outcome."""
+        rows = _sendable_rows(delivery_ids)
+        if not rows:
+            return {}
+        self.batches = {delivery_id: batch_of(key) for delivery_id, key in rows}
+        lease_ms = lease_seconds(self.app.config, len(rows)) * 1000
+        claims = self.claim_many(self.batches.items(), lease_ms)
+        claimed = [row_id for row_id, result in claims.items() if result == "+"]
+        self.outcomes["stopped"] += sum(r == "!" for r in claims.values())
+        self.outcomes["leased"] += sum(r not in ("+", "!") for r in claims.values())
+        leases_held = set(claimed)
         try:
-            claim = self.claim(delivery_id, batch_of(dedupe_key))
-        except RedisError:
-            return self._error(delivery_id)
-        if claim != "+":
-            return "stopped" if claim == "!" else "leased"
-        try:
-            self.limiter.wait()
-            with self.app.app_context():
-                return deliver(delivery_id)
-        except DeliveryStopped as exc:
-            self._reject(exc, dedupe_key)
-            return "rejected"
-        except Exception:
-            return self._error(delivery_id)
+            due, skipped = load_outgoing(claimed, utcnow())
+            self.outcomes["skipped"] += skipped
+            self.outcomes["not_due"] += len(claimed) - len(due) - skipped
+            self._send_and_record(due, leases_held)
         finally:
-            self._release_quietly(delivery_id)
-
-    def _error(self, delivery_id):
-        logger.exception("Send raised delivery=%s job=%s", delivery_id, self.holder)
-        with self.lock:
-            self.errors.append(delivery_id)
-        return "error"
-
-    def _release_quietly(self, delivery_id):
-        # A lease left behind expires by itself, so a failed release only
-        # delays a later send of the same row.
-        try:
-            self._release(
-                keys=[LEASE_KEY.format(delivery_id), JOB_KEY.format(delivery_id)],
-                args=[self.holder],
-            )
-        except RedisError as exc:
-            logger.warning("Lease not released delivery=%s error=%s", delivery_id, exc)
+            # Rows not recorded (an error, a stop) keep any sent key.
+            self._release_quietly(leases_held, recorded=())
+        return {name: count for name, count in self.outcomes.items() if count}
 
     def claim(self, delivery_id, batch):
         """Take the row's lease; return "+", "!" (batch stopped) or the holder."""
-        keys = [LEASE_KEY.format(delivery_id), STOP_KEY.format(batch)]
-        result = _text(self._claim(keys=keys, args=[self.holder, self.lease_ms, ""]))
-        if result in ("+", "!") or _job_alive(self.redis, result):
-            return result
-        # The holder's job died (a killed worker): take the lease over from it.
-        logger.info("Taking over lease delivery=%s from job=%s", delivery_id, result)
-        return _text(self._claim(keys=keys, args=[self.holder, self.lease_ms, result]))
+        lease_ms = lease_seconds(self.app.config, 1) * 1000
+        return self.claim_many([(delivery_id, batch)], lease_ms)[delivery_id]
 
-    def _reject(self, exc, dedupe_key):
+    def claim_many(self, rows, lease_ms):
+        """Take the leases of ``rows``, (id, batch) pairs; return ``{id: result}``.
+
+        A lease whose holder's rq job is gone or finished is taken over.
+        """
+        rows = list(rows)
+        results = self._claim_rows(rows, lease_ms, {})
+        holders = {r for r in results.values() if r not in ("+", "!")}
+        dead = {holder for holder in holders if not _job_alive(self.redis, holder)}
+        orphans = [(row_id, batch) for row_id, batch in rows if results[row_id] in dead]
+        if orphans:
+            logger.info(
+                "Taking over leases rows=%s from jobs=%s",
+                [row_id for row_id, _ in orphans],
+                sorted(dead),
+            )
+            results.update(self._claim_rows(orphans, lease_ms, results))
+        return results
+
+    def _claim_rows(self, rows, lease_ms, replaceable):
+        keys, args = [], [self.holder, lease_ms]
+        for row_id, batch in rows:
+            keys += [LEASE_KEY.format(row_id), STOP_KEY.format(batch)]
+            args.append(replaceable.get(row_id, ""))
+        answers = self._claim(keys=keys, args=args)
+        return {row_id: _text(a) for (row_id, _), a in zip(rows, answers)}
+
+    def _send_and_record(self, due, leases_held):
+        found = self._already_sent(due)
+        pending = [
+            (outgoing, found[outgoing.id]) for outgoing in due if outgoing.id in found
+        ]
+        to_send = [outgoing for outgoing in due if outgoing.id not in found]
+        if not to_send:
+            self._record(pending, leases_held)
+            return
+
+        services = wechat_services()
+        token = ChunkToken(services.token_store)
+        work = queue.SimpleQueue()
+        for outgoing in to_send:
+            work.put(outgoing)
+        results = queue.Queue()
+        workers = min(self.app.config["SEND_CONCURRENCY"], len(to_send))
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for _ in range(workers):
+                pool.submit(self._send_loop, services, token, work, results)
+            try:
+                self._record_results(len(to_send), results, pending, leases_held)
+            except BaseException:
+                # Keep the threads from sending rows whose results cannot be
+                # recorded; the sent keys cover the ones already sent.
+                self.stop.set()
+                raise
+
+    def _already_sent(self, due):
+        """Return ``{id: outcome}`` of rows WeChat accepted before a takeover."""
+        if not due:
+            return {}
+        markers = self.redis.mget([SENT_KEY.format(o.id) for o in due])
+        found = {}
+        for outgoing, marker in zip(due, markers):
+            if marker is not None:
+                msgid = _text(marker) or None
+                found[outgoing.id] = SendOutcome(SENT, msgid=msgid)
+        if found:
+            logger.info("Recording rows sent before a takeover rows=%s", sorted(found))
+        return found
+
+    def _record_results(self, expected, results, pending, leases_held):
+        """Take ``expected`` results from the threads; record them in groups."""
+        oldest = time.monotonic()
+        for _ in range(expected):
+            outgoing, outcome = self._next_result(results, pending, leases_held, oldest)
+            if outcome is None:
+                continue
+            if not pending:
+                oldest = time.monotonic()
+            pending.append((outgoing, outcome))
+            if len(pending) >= RECORD_ROWS:
+                self._record(pending, leases_held)
+        self._record(pending, leases_held)
+
+    def _next_result(self, results, pending, leases_held, oldest):
+        while True:
+            timeout = None
+            if pending:
+                timeout = max(oldest + RECORD_SECONDS - time.monotonic(), 0)
+            try:
+                return results.get(timeout=timeout)
+            except queue.Empty:
+                self._record(pending, leases_held)
+
+    def _record(self, pending, leases_held):
+        """Write ``pending`` results in one transaction, then release their leases."""
+        if not pending:
+            return
+        try:
+            counts = record_outcomes(pending, utcnow())
+        except Exception:
+            db.session.rollback()
+            raise
+        self.outcomes.update(counts)
+        recorded = [outgoing.id for outgoing, _ in pending]
+        pending.clear()
+        leases_held.difference_update(recorded)
+        self._release_quietly(recorded, recorded=recorded)
+        self._note_stopped_batches()
+
+    def _send_loop(self, services, token, work, results):
+        """Send rows taken from ``work`` until none is left (one pool thread).
+
+        Each row's outcome goes to ``results``. The outcome is None when the
+        row was not sent: its batch stopped, or an error left it queued for
+        the sweep. The sent key of one row and the rate booking of the next
+        share a Redis round trip, and the key is stored before the outcome
+        is handed over.
+        """
+        outgoing = _take(work)
+        booking = self._book(None, outgoing)
+        while outgoing is not None:
+            outcome = self._send_booked(services, token, outgoing, booking)
+            following = _take(work)
+            booking = self._book((outgoing, outcome), following)
+            results.put((outgoing, outcome))
+            outgoing = following
+
+    def _book(self, done, following):
+        """Store the sent key of ``done`` and book a rate slot for ``following``.
+
+        ``done`` is an ``(Outgoing, outcome)`` pair or None. Both happen in
+        one Redis call. Returns the seconds ``following`` must wait, or the
+        exception that kept it from being booked (``following`` then counts
+        as an error and stays queued, and the thread goes on).
+        """
+        marker = None
+        if done is not None and done[1] is not None and done[1].status == SENT:
+            msgid = done[1].msgid
+            value = "" if msgid is None else str(msgid)
+            marker = (SENT_KEY.format(done[0].id), value, MARKER_SECONDS)
+        try:
+            if following is not None and not self.stop.is_set():
+                return self.limiter.reserve(also_set=marker)
+            if marker is not None:
+                self.redis.set(marker[0], marker[1], ex=marker[2])
+        except RedisError as exc:
+            # A row without its sent key is still recorded as sent in the
+            # next group; only a worker killed before that sends it again.
+            logger.warning("Redis call failed job=%s error=%s", self.holder, exc)
+            return exc
+        except Exception as exc:
+            logger.exception("Sent key or rate booking failed job=%s", self.holder)
+            return exc
+        return 0.0
+
+    def _send_booked(self, services, token, outgoing, booking):
+        """Send ``outgoing`` once its booked rate slot comes; return the outcome."""
+        if self.stop.is_set() or self.batches[outgoing.id] in self.stopped_batches:
+            self._count("stopped")
+            return None
+        try:
+            if isinstance(booking, Exception):
+                raise booking
+            if booking > 0:
+                self.limiter.sleep(booking)
+            outcome = send_outgoing(services, outgoing, token)
+        except Exception:
+            logger.exception("Send raised delivery=%s job=%s", outgoing.id, self.holder)
+            with self.lock:
+                self.errors.append(outgoing.id)
+            self._count("error")
+            return None
+        if outcome.stops_batch:
+            self._reject(stopped_error(outgoing.id, outcome), outgoing.id)
+        return outcome
+
+    def _count(self, name):
+        with self.lock:
+            self.outcomes[name] += 1
+
+    def _note_stopped_batches(self):
+        batches = sorted(set(self.batches.values()) - self.stopped_batches)
+        try:
+            flags = self.redis.mget([STOP_KEY.format(batch) for batch in batches])
+        except RedisError as exc:
+            logger.warning("Stop flags not read job=%s error=%s", self.holder, exc)
+            return
+        stopped = {batch for batch, flag in zip(batches, flags) if flag is not None}
+        if stopped:
+            with self.lock:
+                self.stopped_batches |= stopped
+
+    def _release_quietly(self, row_ids, recorded):
+        # A lease left behind expires by itself, so a failed release only
+        # delays a later send of the same row.
+        if not row_ids:
+            return
+        keys = []
+        for row_id in row_ids:
+            keys += [LEASE_KEY.format(row_id), JOB_KEY.format(row_id)]
+        try:
+            pipeline = self.redis.pipeline(transaction=False)
+            self._release(keys=keys, args=[self.holder], client=pipeline)
+            if recorded:
+                pipeline.delete(*(SENT_KEY.format(row_id) for row_id in recorded))
+            pipeline.execute()
+        except RedisError as exc:
+            logger.warning("Leases not released rows=%d error=%s", len(keys) // 2, exc)
+
+    def _reject(self, exc, delivery_id):
         with self.lock:
             if self.rejected is None:
                 self.rejected = exc
-                self.rejected_batch = batch_of(dedupe_key)
+                self.rejected_batch = self.batches[delivery_id]
         self.stop.set()
+
+
+def _take(work):
+    try:
+        return work.get_nowait()
+    except queue.Empty:
+        return None
 
 
 def _text(value):

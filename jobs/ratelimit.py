@@ -16,9 +16,14 @@ RATE_KEY = "jobs:send-rate"
 
 # KEYS[1]: the theoretical arrival time (TAT) of the next send, in seconds.
 # ARGV[1]: seconds between sends; ARGV[2]: burst tolerance in seconds.
+# Optional KEYS[2], ARGV[3], ARGV[4]: a key to set to ARGV[3] for ARGV[4]
+# seconds in the same call (the sender's record of its previous send).
 # Returns the seconds to wait before sending, as a string because Redis
 # truncates Lua numbers to integers.
 _RESERVE_SCRIPT = """
+if KEYS[2] then
+    redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[4])
+end
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
 local interval = tonumber(ARGV[1])
@@ -49,11 +54,19 @@ class SendRateLimiter:
         self.sleep = sleep
         self._reserve = redis.register_script(_RESERVE_SCRIPT)
 
-    def reserve(self):
-        """Book one send and return the seconds to wait before it."""
-        wait = float(
-            self._reserve(keys=[RATE_KEY], args=[self.interval, self.tolerance])
-        )
+    def reserve(self, also_set=None):
+        """Book one send and return the seconds to wait before it.
+
+        ``also_set`` is an optional ``(key, value, seconds)`` that is set in
+        the same round trip, before the booking.
+        """
+        keys = [RATE_KEY]
+        args = [self.interval, self.tolerance]
+        if also_set is not None:
+            key, value, seconds = also_set
+            keys.append(key)
+            args += [value, seconds]
+        wait = float(self._reserve(keys=keys, args=args))
         return max(wait, 0.0)
 
     def wait(self):

@@ -1,8 +1,7 @@
 """rq workers that run every job inside a Flask app context.
 
 Jobs are plain functions that use ``current_app`` and ``db.session``, and
-the worker pushes the app context for each of them here. (The send threads
-of ``jobs.fanout`` push their own, one per thread.) Run a worker with::
+the worker pushes the app context for each of them here. Run a worker with::
 
     rq worker --url "$REDIS_URL" --worker-class jobs.worker.AppWorker default
 
@@ -11,13 +10,26 @@ rq 3.0 calls ``perform_job(job, queue, execution)`` (rq 1.x and 2.x had
 built from the environment (``create_app()``) once per worker process, in
 the parent before it forks, and each job runs in a fresh app context so
 every job gets its own database session.
+
+Send chunks (``jobs.fanout.send_chunk``) are the exception: ``AppWorker``
+runs them in the worker process itself. A forked horse costs tens of
+milliseconds of CPU per job, plus the database, Redis and HTTP connections
+it must open again. For chunks of 200 messages that was a large share of
+the fan-out's cost (``benchmarks/README.md``). A chunk needs no isolation
+because it keeps no state between runs, and its rq timeout still applies
+(SIGALRM in the worker process).
 """
 
+import gc
 import logging
 
-from rq.worker import SimpleWorker, Worker
+from rq.defaults import DEFAULT_WORKER_TTL
+from rq.worker import SimpleWorker, Worker, WorkerStatus
 
 logger = logging.getLogger(__name__)
+
+# Jobs that AppWorker runs in its own process rather than in a forked horse.
+INLINE_FUNCTIONS = frozenset({"jobs.fanout.send_chunk"})
 
 
 class AppContextMixin:
@@ -36,6 +48,8 @@ class AppContextMixin:
 
             self.flask_app = create_app()
             logger.info("Worker app created worker=%s", self.name)
+            if self.forks:
+                _freeze_heap()
         return self.flask_app
 
     def execute_job(self, job, queue):
@@ -46,25 +60,85 @@ class AppContextMixin:
     def perform_job(self, job, queue, execution):
         app = self.app()
         with app.app_context():
-            if self.forks:
+            if self.forks and not self.running_inline:
                 _forget_parent_connections()
             return super().perform_job(job, queue, execution)
+
+    @property
+    def running_inline(self):
+        return False
+
+
+def _freeze_heap():
+    """Keep the garbage collector of each work horse off the parent's objects.
+
+    A forked horse shares the parent's memory until it writes to a page. A
+    full collection in the horse would write to every object it inspects and
+    so copy the whole heap, once per job. Objects alive now (modules, the
+    app) are moved out of the collector's reach for good.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def _forget_parent_connections():
     """Drop pooled connections copied from the parent by ``fork()``, unclosed.
 
-    Using or closing them in the child would break them for the parent.
+    Using or closing them in the child would break them for the parent,
+    which keeps them for the send chunks it runs itself. The WeChat objects
+    are built again so the child gets HTTP sessions of its own; redis-py
+    notices the fork by itself.
     """
+    from flask import current_app
+
+    from bot.web import build_services
     from models import db
 
     db.engine.dispose(close=False)
+    app = current_app._get_current_object()
+    app.extensions["wechat"] = build_services(app.config, app.extensions["redis"])
 
 
 class AppWorker(AppContextMixin, Worker):
-    """The production worker: forks a work horse per job."""
+    """The production worker: forks a work horse per job, except send chunks."""
 
     forks = True
+    _inline_job = None
+
+    @property
+    def running_inline(self):
+        return self._inline_job is not None
+
+    def execute_job(self, job, queue):
+        if job.func_name not in INLINE_FUNCTIONS:
+            return super().execute_job(job, queue)
+        self.app()
+        self._inline_job = job
+        try:
+            # What rq's SimpleWorker does for every job.
+            execution = self.prepare_execution(job)
+            self.perform_job(job, queue, execution)
+        finally:
+            self._inline_job = None
+        self.set_state(WorkerStatus.IDLE)
+        return None
+
+    def get_heartbeat_ttl(self, job, working_time=0.0):
+        if not self.running_inline:
+            return super().get_heartbeat_ttl(job, working_time)
+        # No parent beats for an inline job while it runs, so its heartbeat
+        # must outlast its timeout, as rq's SimpleWorker sets it.
+        if job.timeout == -1:
+            return DEFAULT_WORKER_TTL
+        return int(job.timeout or DEFAULT_WORKER_TTL) + 60
+
+    def kill_horse(self, *args, **kwargs):
+        if not self.horse_pid:
+            # rq would signal the worker's own process group here.
+            job_id = getattr(self._inline_job, "id", None)
+            logger.warning("No work horse to stop: job %s runs inline", job_id)
+            return
+        super().kill_horse(*args, **kwargs)
 
 
 class AppSimpleWorker(AppContextMixin, SimpleWorker):

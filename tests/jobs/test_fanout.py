@@ -128,9 +128,11 @@ def test_rejected_credentials_stop_chunk_keep_rows(app, sandbox):
         ids = [row.id for row in Delivery.query.order_by(Delivery.id)]
         with pytest.raises(CredentialsRejected):
             fanout.send_chunk(ids)
-        run_status = SlotRun.query.filter_by(
-            kind="digest", slot_date=shanghai(4, 9).date()
-        ).one().status
+        run_status = (
+            SlotRun.query.filter_by(kind="digest", slot_date=shanghai(4, 9).date())
+            .one()
+            .status
+        )
     statuses = Counter(_statuses(app).values())
     # The sends in flight (one per thread) failed; the rest wait for fixed
     # settings instead of being marked failed.
