@@ -229,5 +229,6 @@ def prune_receipts(before):
         synchronize_session=False
     )
     db.session.commit()
-    logger.info("Callback receipts pruned count=%s", deleted)
+    if deleted:
+        logger.info("Callback receipts pruned count=%s", deleted)
     return deleted

@@ -9,16 +9,23 @@ nothing twice.
 """
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from bot.callback import prune_receipts
 from jobs import fanout, runs
 from models import utcnow
 
 logger = logging.getLogger(__name__)
 
+# Callback receipts older than this are deleted. WeChat repeats a push
+# within seconds, and a send records its early job result within minutes.
+RECEIPT_KEEP = timedelta(days=2)
+
 
 def tick(now=None):
-    """Run due slots, close finished runs and sweep unsent rows; an rq job.
+    """Run due slots, close finished runs, sweep unsent rows and prune receipts.
+
+    An rq job.
 
     ``now`` is an ISO 8601 instant with its offset, for tests and manual
     runs; the schedule passes nothing and the current time is used.
@@ -31,9 +38,11 @@ def tick(now=None):
     claimed = runs.run_due_slots(moment)
     runs.finish_runs(moment)
     swept = fanout.sweep(moment)
+    pruned = prune_receipts(moment - RECEIPT_KEEP)
     summary = {
         "claimed": [f"{run.key_prefix.rstrip(':')}={run.status}" for run in claimed],
         "swept": swept,
+        "pruned": pruned,
     }
     if claimed or swept:
         logger.info(

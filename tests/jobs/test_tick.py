@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from jobs import runs
 from jobs.tick import tick
-from models import Delivery, db
+from models import CallbackReceipt, Delivery, db
 from models.schedule import RUN_PLANNED, RUN_SKIPPED, SlotRun
 from tests.jobs.conftest import (
     add_official,
@@ -101,6 +101,24 @@ def test_repeated_tick_sends_nothing_new(app):
         second = tick(shanghai(4, 9, 1).isoformat())
     assert second["claimed"] == []
     assert _delivery_keys(app) == first
+
+
+def test_tick_prunes_old_receipts(app):
+    with app.app_context():
+        for key, age in (
+            ("msg:old", timedelta(days=3)),
+            ("msg:new", timedelta(hours=5)),
+        ):
+            db.session.add(
+                CallbackReceipt(dedupe_key=key, received_at=shanghai(4, 9) - age)
+            )
+        db.session.commit()
+
+        summary = tick(shanghai(4, 9, 1).isoformat())
+        remaining = [key for (key,) in db.session.query(CallbackReceipt.dedupe_key)]
+
+    assert summary["pruned"] == 1
+    assert remaining == ["msg:new"]
 
 
 def test_late_tick_within_grace_catches_up(app):

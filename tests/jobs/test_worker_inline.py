@@ -14,6 +14,7 @@ from rq.registry import StartedJobRegistry
 
 from jobs import runs
 from jobs.queues import QUEUE_NAME
+from jobs.worker import _forget_parent_connections
 from models import Delivery
 from tests.jobs.conftest import add_reviewer, sandbox_messages, shanghai
 from tests.jobs.test_worker_kill import _kill_with_horse, _start_worker, _worker_env
@@ -79,3 +80,16 @@ def test_worker_inlines_send_chunks(
     assert len(sandbox_messages(sandbox)) == len(NAMES)
     with app.app_context():
         assert {row.status for row in Delivery.query} == {"sent"}
+
+
+def test_horse_gets_own_http_sessions(app):
+    with app.app_context():
+        parent = app.extensions["wechat"]
+        _forget_parent_connections()
+        horse = app.extensions["wechat"]
+
+    # The parent keeps its pooled connections for the chunks it runs itself.
+    assert horse.client._http is not parent.client._http
+    assert horse.token_store._http is not parent.token_store._http
+    assert horse.client.api_root == parent.client.api_root
+    assert horse.token_store.key == parent.token_store.key
