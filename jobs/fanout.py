@@ -47,7 +47,7 @@ from datetime import date, timedelta
 
 from flask import current_app
 from redis.exceptions import RedisError
-from rq import get_current_job
+from rq import Queue, get_current_job
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
@@ -101,10 +101,10 @@ ALIVE_JOB_STATUSES = (
 BATCH_STOPPED_ERROR = "模板被微信拒绝，本批次已停止发送"
 
 # KEYS: the lease key and the batch's stop key of each row, in pairs.
-# ARGV[1]: the caller's id; ARGV[2]: lease milliseconds; ARGV[2 + i]: a
-# holder row i may be taken from ("" for none). Returns, per row, "+" when
-# the caller now holds the lease, "!" when the batch was stopped, otherwise
-# the id of the current holder.
+# ARGV[1] is the caller's id and ARGV[2] the lease in milliseconds.
+# ARGV[2 + i] is a holder that row i may be taken from ("" for none).
+# Returns, per row, "+" when the caller now has the lease, "!" when the
+# batch was stopped, otherwise the id of the current holder.
 _CLAIM_SCRIPT = """
 local results = {}
 for i = 1, #KEYS / 2 do
@@ -123,8 +123,8 @@ for i = 1, #KEYS / 2 do
 end
 return results
 """
-# KEYS: the lease key and the job key of each row, in pairs; ARGV[1]: the
-# caller's id. Deletes each lease the caller holds, and the job keys.
+# KEYS: the lease key and the job key of each row, in pairs. ARGV[1] is the
+# caller's id. Deletes the job keys and each lease that belongs to the caller.
 _RELEASE_SCRIPT = """
 for i = 1, #KEYS, 2 do
     if redis.call('GET', KEYS[i]) == ARGV[1] then
@@ -565,12 +565,24 @@ def _text(value):
 
 
 def _job_alive(redis, job_id):
+    """Return True when the rq job ``job_id`` will still run or is running.
+
+    A worker that dies after taking a job off its queue and before starting
+    it leaves the job "queued" but in no queue, and rq fails it only in its
+    10-minute maintenance. So a queued job counts as alive only while it is
+    in its queue. If the worker was alive after all, the rows are sent by
+    one chunk and the other finds their leases held or the rows sent.
+    """
     if job_id.startswith("inline-"):
         return True
     try:
-        status = Job.fetch(job_id, connection=redis).get_status()
+        job = Job.fetch(job_id, connection=redis)
     except NoSuchJobError:
         return False
+    status = job.get_status()
+    if status == JobStatus.QUEUED:
+        origin = Queue(job.origin, connection=redis)
+        return origin.get_job_position(job.id) is not None
     return status in ALIVE_JOB_STATUSES
 
 

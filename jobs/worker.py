@@ -52,6 +52,13 @@ class AppContextMixin:
                 _freeze_heap()
         return self.flask_app
 
+    def work(self, *args, **kwargs):
+        # Build the app before the first job is taken off the queue. Built
+        # later, a worker killed while building it would leave that job
+        # taken but not started.
+        self.app()
+        return super().work(*args, **kwargs)
+
     def execute_job(self, job, queue):
         # Build the app before a fork, so each work horse inherits it.
         self.app()

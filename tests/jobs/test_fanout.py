@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 from rq import Queue
-from rq.job import JobStatus
+from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry
 
 from bot.delivery import CredentialsRejected, TemplateRejected
@@ -181,6 +181,26 @@ def test_sweep_enqueues_rows_whose_job_was_lost(app, sandbox, redis_connection):
         assert fanout.sweep(utcnow()) == 0
         assert fanout.sweep(utcnow() + timedelta(minutes=1)) == 2
     run_worker(app, redis_connection)
+    assert set(_statuses(app).values()) == {"sent"}
+    assert len(sandbox_messages(sandbox)) == 2
+
+
+def test_sweep_frees_job_taken_never_started(app, sandbox, redis_connection):
+    _digest_for(app, sandbox, ["石一", "石二"])
+    queue = Queue(QUEUE_NAME, connection=redis_connection)
+    # A worker takes a job off the queue like this. Killed right after, it
+    # never marks the job started, so the job stays "queued" outside the queue.
+    job_id = redis_connection.lmove(queue.key, queue.intermediate_queue_key)
+    job = Job.fetch(job_id.decode(), connection=redis_connection)
+    assert job.get_status() == JobStatus.QUEUED
+    assert queue.count == 0
+
+    with app.app_context():
+        assert fanout.sweep(utcnow() + timedelta(minutes=1)) == 2
+        # The new job is in the queue, so the next sweep leaves its rows.
+        assert fanout.sweep(utcnow() + timedelta(minutes=2)) == 0
+    run_worker(app, redis_connection)
+
     assert set(_statuses(app).values()) == {"sent"}
     assert len(sandbox_messages(sandbox)) == 2
 
