@@ -69,8 +69,6 @@ from models.schedule import RUN_FAILED, SlotRun
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["SENDABLE", "enqueue_sends", "send_chunk", "stop_batch", "sweep"]
-
 JOB_KEY = "jobs:delivery-job:{}"
 LEASE_KEY = "jobs:delivery-lease:{}"
 SENT_KEY = "jobs:delivery-sent:{}"
@@ -88,8 +86,8 @@ CHUNK_FAILURE_SECONDS = 7 * 24 * 3600
 RECORD_ROWS = 50
 RECORD_SECONDS = 0.5
 
-# The chunk reads the access token from Redis at most this often; a token
-# WeChat rejects is refreshed at once (``bot.sender``).
+# The chunk reads the access token from Redis at most this often. A token
+# that WeChat rejects is refreshed at once (``bot.sender``).
 TOKEN_READ_SECONDS = 30
 
 ALIVE_JOB_STATUSES = (
@@ -289,7 +287,7 @@ class ChunkToken:
 class ChunkSender:
     """Sender of one chunk: claims its rows, sends from threads, records in groups.
 
-    Only the thread that calls ``run`` uses the database; the send threads
+    Only the thread that calls ``run`` uses the database. The send threads
     use Redis and HTTP.
     """
 
@@ -310,7 +308,7 @@ class ChunkSender:
         self.rejected_batch = None
 
     def run(self, delivery_ids):
-        """Send the due rows of ``delivery_ids``; return the count of each outcome."""
+        """Send the due rows of ``delivery_ids`` and return the count of each outcome."""
         rows = _sendable_rows(delivery_ids)
         if not rows:
             return {}
@@ -332,12 +330,12 @@ class ChunkSender:
         return {name: count for name, count in self.outcomes.items() if count}
 
     def claim(self, delivery_id, batch):
-        """Take the row's lease; return "+", "!" (batch stopped) or the holder."""
+        """Take the row's lease and return "+", "!" (batch stopped) or the holder."""
         lease_ms = lease_seconds(self.app.config, 1) * 1000
         return self.claim_many([(delivery_id, batch)], lease_ms)[delivery_id]
 
     def claim_many(self, rows, lease_ms):
-        """Take the leases of ``rows``, (id, batch) pairs; return ``{id: result}``.
+        """Take the leases of ``rows``, (id, batch) pairs, and return ``{id: result}``.
 
         A lease whose holder's rq job is gone or finished is taken over.
         """
@@ -387,7 +385,7 @@ class ChunkSender:
                 self._record_results(len(to_send), results, pending, leases_held)
             except BaseException:
                 # Keep the threads from sending rows whose results cannot be
-                # recorded; the sent keys cover the ones already sent.
+                # recorded. The sent keys cover the rows already sent.
                 self.stop.set()
                 raise
 
@@ -406,7 +404,7 @@ class ChunkSender:
         return found
 
     def _record_results(self, expected, results, pending, leases_held):
-        """Take ``expected`` results from the threads; record them in groups."""
+        """Take ``expected`` results from the threads and record them in groups."""
         oldest = time.monotonic()
         for _ in range(expected):
             outgoing, outcome = self._next_result(results, pending, leases_held, oldest)
@@ -483,7 +481,7 @@ class ChunkSender:
                 self.redis.set(marker[0], marker[1], ex=marker[2])
         except RedisError as exc:
             # A row without its sent key is still recorded as sent in the
-            # next group; only a worker killed before that sends it again.
+            # next group. Only a worker killed before that sends it again.
             logger.warning("Redis call failed job=%s error=%s", self.holder, exc)
             return exc
         except Exception as exc:
@@ -503,7 +501,7 @@ class ChunkSender:
                 self.limiter.sleep(booking)
             outcome = send_outgoing(services, outgoing, token)
         except Exception:
-            logger.exception("Send raised delivery=%s job=%s", outgoing.id, self.holder)
+            logger.exception("Send failed delivery=%s job=%s", outgoing.id, self.holder)
             with self.lock:
                 self.errors.append(outgoing.id)
             self._count("error")
@@ -521,7 +519,9 @@ class ChunkSender:
         try:
             flags = self.redis.mget([STOP_KEY.format(batch) for batch in batches])
         except RedisError as exc:
-            logger.warning("Stop flags not read job=%s error=%s", self.holder, exc)
+            logger.warning(
+                "Reading stop flags failed job=%s error=%s", self.holder, exc
+            )
             return
         stopped = {batch for batch, flag in zip(batches, flags) if flag is not None}
         if stopped:
@@ -543,7 +543,9 @@ class ChunkSender:
                 pipeline.delete(*(SENT_KEY.format(row_id) for row_id in recorded))
             pipeline.execute()
         except RedisError as exc:
-            logger.warning("Leases not released rows=%d error=%s", len(keys) // 2, exc)
+            logger.warning(
+                "Releasing leases failed rows=%d error=%s", len(keys) // 2, exc
+            )
 
     def _reject(self, exc, delivery_id):
         with self.lock:
